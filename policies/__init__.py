@@ -4,6 +4,17 @@
 """
 
 from policies.base import Policy, PolicyError
+from policies.conformance import ConformanceError, check_policy
 from policies.registry import entries, entry, make, policy_class, register
 
-__all__ = ["Policy", "PolicyError", "entries", "entry", "make", "policy_class", "register"]
+__all__ = [
+    "ConformanceError",
+    "Policy",
+    "PolicyError",
+    "check_policy",
+    "entries",
+    "entry",
+    "make",
+    "policy_class",
+    "register",
+]

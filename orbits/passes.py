@@ -1,0 +1,310 @@
+"""Exact pass plans: AOS, culmination (TCA) and LOS of every satellite above a minimum elevation.
+
+Algorithm (never fine polling):
+
+1. A coarse vectorised scan (``SatrecArray``, chunked over satellites) of elevation and its
+   analytic rate on a grid of ``scan_step_s`` (default: 120 s, or 1/40 of the shortest orbital
+   period if less), padded by half the longest orbital period on both sides of the window so that
+   passes in progress at either end are complete.
+2. Every culmination is bracketed by a + -> - sign change of the elevation rate. For LEO such sign
+   changes are about half an orbit apart, so none can hide between grid points; this is how a pass
+   that peaks barely above the minimum is still found. Brackets whose cubic-Hermite estimate of the
+   peak (from elevation and rate at both ends) is within ``margin_deg`` of the minimum, or higher,
+   are refined exactly with ``scipy.optimize.brentq`` on the elevation rate; those with a refined
+   peak at or above the minimum are passes.
+3. AOS and LOS are root-found (``brentq`` on elevation(t) - minimum) between the last/first coarse
+   sample below the minimum and the culmination, where the elevation is monotonic.
+
+Times: ``*_s`` columns are seconds since ``start_utc``; ``*_utc`` the same instants as tz-aware
+timestamps. Event times are the true ones even when they lie outside the window; the flags
+``aos_in_progress`` (AOS before the window start) and ``los_after_end`` (LOS after its end) mark
+passes cut by the window (for a SimPy timeline, clip with ``aos_s.clip(lower=0)``). A pass is
+listed when it overlaps the window: ``los_s > 0`` and ``aos_s < duration_s``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from orbits.geometry import propagate_itrs, satrec_array, topocentric
+from orbits.site import Site, as_sites
+from orbits.timebase import TimeBase, parse_utc
+from orbits.tle import Constellation
+
+PASS_COLUMNS = [
+    "site",
+    "sat_id",
+    "name",
+    "aos_utc",
+    "tca_utc",
+    "los_utc",
+    "max_elevation_deg",
+    "aos_s",
+    "tca_s",
+    "los_s",
+    "duration_s",
+    "aos_in_progress",
+    "los_after_end",
+]
+
+_ROOT_XTOL_S = 1e-3
+
+
+class SatSiteEvaluator:
+    """Scalar elevation and elevation rate of one satellite from one site (plain-Python fast path).
+
+    Used by the root finders; agrees with the vectorised path to rounding error.
+    """
+
+    def __init__(self, satrec, site: Site, tb: TimeBase):
+        self.satrec = satrec
+        self.tb = tb
+        self.jd = tb.jd_whole
+        self.sx, self.sy, self.sz = (float(x) for x in site.itrs_m())
+        self.ux, self.uy, self.uz = (float(x) for x in site.enu_basis()[2])
+        _, self.w = tb.gmst_rad(np.array([0.0]))
+
+    def state(self, t_s: float) -> tuple[float, float]:
+        """(elevation [deg], elevation rate [deg/s]) at ``t_s``; NaNs on an SGP4 error."""
+        fr, th = self.tb.scalar_fr_theta(t_s)
+        e, r, v = self.satrec.sgp4(self.jd, fr)
+        if e:
+            return math.nan, math.nan
+        c, s = math.cos(th), math.sin(th)
+        x = (c * r[0] + s * r[1]) * 1000.0
+        y = (-s * r[0] + c * r[1]) * 1000.0
+        z = r[2] * 1000.0
+        vx = (c * v[0] + s * v[1]) * 1000.0 + self.w * y
+        vy = (-s * v[0] + c * v[1]) * 1000.0 - self.w * x
+        vz = v[2] * 1000.0
+        dx, dy, dz = x - self.sx, y - self.sy, z - self.sz
+        rho = math.sqrt(dx * dx + dy * dy + dz * dz)
+        sin_el = (self.ux * dx + self.uy * dy + self.uz * dz) / rho
+        rr = (dx * vx + dy * vy + dz * vz) / rho
+        up_v = self.ux * vx + self.uy * vy + self.uz * vz
+        cos_el = math.sqrt(max(1.0 - sin_el * sin_el, 1e-300))
+        return math.degrees(math.asin(sin_el)), math.degrees((up_v - sin_el * rr) / (rho * cos_el))
+
+    def elevation_deg(self, t_s: float) -> float:
+        return self.state(t_s)[0]
+
+    def elevation_rate_deg_s(self, t_s: float) -> float:
+        return self.state(t_s)[1]
+
+
+def _hermite_max(y0, y1, m0, m1, h):
+    """Max of the cubic Hermite interpolant on [0, h] (sampled), per bracket. Shapes: [N]."""
+    u = np.linspace(0.0, 1.0, 17)[:, None]
+    h00 = 2 * u**3 - 3 * u**2 + 1
+    h10 = u**3 - 2 * u**2 + u
+    h01 = -2 * u**3 + 3 * u**2
+    h11 = u**3 - u**2
+    vals = h00 * y0 + h10 * h * m0 + h01 * y1 + h11 * h * m1
+    return vals.max(axis=0)
+
+
+def _auto_step_and_pad(constellation: Constellation, scan_step_s: float | None):
+    n = constellation.mean_motion_rad_s()
+    n = n[np.isfinite(n) & (n > 0)]
+    period_min = float(2 * np.pi / n.max()) if n.size else 5400.0
+    period_max = float(2 * np.pi / n.min()) if n.size else 5400.0
+    step = scan_step_s if scan_step_s is not None else min(120.0, period_min / 40.0)
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"scan_step_s: expected a positive number of seconds, got {scan_step_s}")
+    pad = 0.5 * period_max + 2 * step
+    return step, pad
+
+
+def compute_passes(
+    constellation: Constellation,
+    sites: list[Site],
+    start_utc,
+    duration_s: float,
+    min_elevation_deg: float,
+    *,
+    scan_step_s: float | None = None,
+    margin_deg: float = 3.0,
+    chunk_sats: int = 512,
+) -> pd.DataFrame:
+    """Pass plan without the cache (see :func:`pass_plan`)."""
+    step, pad = _auto_step_and_pad(constellation, scan_step_s)
+    grid = np.arange(-pad, duration_s + pad + step, step)
+    tb = TimeBase(start_utc, grid[0] - step, grid[-1] + step)
+    rows: list[tuple] = []
+    failures = 0
+    for s0 in range(0, len(constellation), chunk_sats):
+        rows_idx = np.arange(s0, min(s0 + chunk_sats, len(constellation)))
+        err, r, v = propagate_itrs(satrec_array(constellation, slice(s0, rows_idx[-1] + 1)), tb, grid)
+        bad = err != 0
+        if bad.any():
+            r[bad] = np.nan
+            v[bad] = np.nan
+        for site in sites:
+            topo = topocentric(r, v, site, with_rate=True)
+            el = topo["elevation_deg"]
+            rate = topo["elevation_rate_deg_s"]
+            del topo
+            ok = np.isfinite(el) & np.isfinite(rate)
+            peak = ok[:, :-1] & ok[:, 1:] & (rate[:, :-1] > 0) & (rate[:, 1:] <= 0)
+            si, ki = np.nonzero(peak)
+            if si.size == 0:
+                continue
+            est = _hermite_max(el[si, ki], el[si, ki + 1], rate[si, ki], rate[si, ki + 1], step)
+            keep = np.maximum(est, np.maximum(el[si, ki], el[si, ki + 1])) >= (
+                min_elevation_deg - margin_deg
+            )
+            si, ki = si[keep], ki[keep]
+            above = el >= min_elevation_deg  # NaN -> False (treated as not visible)
+            n_t = grid.size
+            idx = np.broadcast_to(np.arange(n_t), el.shape)
+            prev_below = np.maximum.accumulate(np.where(~above, idx, -1), axis=1)
+            next_below = np.minimum.accumulate(np.where(~above, idx, n_t)[:, ::-1], axis=1)[:, ::-1]
+            for s, k in zip(si.tolist(), ki.tolist()):
+                row = int(rows_idx[s])
+                ev = SatSiteEvaluator(constellation.satrecs[row], site, tb)
+                try:
+                    res = _refine_pass(
+                        ev,
+                        grid,
+                        k,
+                        min_elevation_deg,
+                        int(prev_below[s, k]),
+                        int(next_below[s, k + 1]),
+                        above[s, k],
+                        above[s, k + 1],
+                    )
+                except (ValueError, RuntimeError):
+                    failures += 1
+                    continue
+                if res is None:
+                    continue
+                aos, tca, los, max_el = res
+                lo = -math.inf if math.isnan(aos) else aos
+                hi = math.inf if math.isnan(los) else los
+                if hi <= 0.0 or lo >= duration_s:
+                    continue
+                rows.append(
+                    (site.name, int(constellation.sat_ids[row]), constellation.names[row], aos, tca, los, max_el)
+                )
+    if failures:
+        warnings.warn(
+            f"pass plan: {failures} culmination(s) skipped because SGP4 failed during refinement "
+            "(run orbits.hygiene first to drop decaying satellites)",
+            stacklevel=2,
+        )
+    return _to_frame(rows, tb, duration_s)
+
+
+def _refine_pass(ev, grid, k, min_el, j_prev, j_next, above_k, above_k1):
+    """(aos_s, tca_s, los_s, max_el_deg) of the culmination bracketed by grid[k], grid[k+1]."""
+    t0, t1 = float(grid[k]), float(grid[k + 1])
+    tca = brentq(ev.elevation_rate_deg_s, t0, t1, xtol=_ROOT_XTOL_S)
+    max_el = ev.elevation_deg(tca)
+    if not max_el >= min_el:
+        return None
+    f = lambda t: ev.elevation_deg(t) - min_el  # noqa: E731
+    # AOS: elevation increases monotonically from the last sample below the minimum to the TCA
+    if not above_k:
+        aos = brentq(f, t0, tca, xtol=_ROOT_XTOL_S) if tca > t0 else tca
+    elif j_prev >= 0:
+        aos = brentq(f, float(grid[j_prev]), float(grid[j_prev + 1]), xtol=_ROOT_XTOL_S)
+    else:
+        aos = math.nan  # above the minimum since before the padded scan: AOS unknown
+    if not above_k1:
+        los = brentq(f, tca, t1, xtol=_ROOT_XTOL_S) if t1 > tca else tca
+    elif j_next < grid.size:
+        los = brentq(f, float(grid[j_next - 1]), float(grid[j_next]), xtol=_ROOT_XTOL_S)
+    else:
+        los = math.nan
+    return aos, tca, los, max_el
+
+
+def _to_frame(rows, tb: TimeBase, duration_s: float) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["site", "sat_id", "name", "aos_s", "tca_s", "los_s", "max_elevation_deg"])
+    df["sat_id"] = df["sat_id"].astype(np.int64)
+    df["name"] = df["name"].astype(object)
+    for col in ("aos", "tca", "los"):
+        df[f"{col}_utc"] = tb.to_utc(df[f"{col}_s"].to_numpy(dtype=float))
+    df["duration_s"] = df["los_s"] - df["aos_s"]
+    df["aos_in_progress"] = ~(df["aos_s"] >= 0.0)
+    df["los_after_end"] = ~(df["los_s"] <= duration_s)
+    df = df.sort_values(["site", "aos_s", "sat_id"], kind="stable", na_position="first")
+    return df[PASS_COLUMNS].reset_index(drop=True)
+
+
+def pass_plan(
+    constellation: Constellation,
+    site,
+    start_utc,
+    duration_s: float,
+    min_elevation_deg: float,
+    cache: bool = True,
+    *,
+    cache_dir=None,
+    scan_step_s: float | None = None,
+) -> pd.DataFrame:
+    """Every pass of every satellite above ``min_elevation_deg`` at one or more sites.
+
+    Args:
+        constellation: the satellites (run :func:`orbits.hygiene.hygiene` first to drop bad ones).
+        site: one :class:`~orbits.site.Site` or a list of them (the ``site`` column names it).
+        start_utc: timezone-aware UTC window start.
+        duration_s: window length [s] (> 0).
+        min_elevation_deg: minimum elevation [deg] in [-10, 90).
+        cache: load/store the plan in the on-disk cache (:mod:`orbits.cache`).
+        cache_dir: cache directory override (tests use a temporary one).
+        scan_step_s: coarse-scan step override [s] (default automatic, see module docstring).
+
+    Returns:
+        DataFrame, one row per pass, sorted by (site, aos_s, sat_id), columns
+        ``site, sat_id, name, aos_utc, tca_utc, los_utc, max_elevation_deg, aos_s, tca_s, los_s,
+        duration_s, aos_in_progress, los_after_end``. ``attrs`` holds ``tle_hash``, ``sites``
+        (tuples name/lat/lon/height), ``start_utc`` (ISO), ``duration_s`` and
+        ``min_elevation_deg``, which :func:`orbits.serving.serving_plan` reads.
+    """
+    sites = as_sites(site)
+    start = parse_utc(start_utc)
+    duration_s = float(duration_s)
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise ValueError(f"duration_s: expected a positive number of seconds, got {duration_s}")
+    min_elevation_deg = float(min_elevation_deg)
+    if not (-10.0 <= min_elevation_deg < 90.0):
+        raise ValueError(
+            f"min_elevation_deg: expected a value in [-10, 90) deg, got {min_elevation_deg}"
+        )
+    if len(constellation) == 0:
+        raise ValueError("constellation: expected at least one satellite, got none")
+    key = None
+    df = None
+    if cache:
+        from orbits import cache as _cache
+
+        key = _cache.make_key(
+            "passes",
+            constellation=constellation,
+            sites=sites,
+            start_utc=start,
+            duration_s=duration_s,
+            min_elevation_deg=min_elevation_deg,
+            extra={"scan_step_s": scan_step_s},
+        )
+        df = _cache.load_table(key, cache_dir)
+    if df is None:
+        df = compute_passes(
+            constellation, sites, start, duration_s, min_elevation_deg, scan_step_s=scan_step_s
+        )
+        if key is not None:
+            _cache.store_table(key, df, cache_dir)
+    df.attrs = {
+        "tle_hash": constellation.tle_hash(),
+        "sites": [s.key() for s in sites],
+        "start_utc": start.isoformat(),
+        "duration_s": duration_s,
+        "min_elevation_deg": min_elevation_deg,
+    }
+    return df

@@ -1,0 +1,47 @@
+"""Exact (bitwise) encoding of numpy arrays into Parquet binary cells.
+
+The ``observations`` table stores each array of a system's ``pack(obs)`` as raw little-endian
+bytes plus a small JSON layout (dtype string and shape), so :func:`decode_arrays` gives back
+arrays whose bytes equal the originals (NaN payloads included). Used for replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+
+#: prefix of the binary columns that hold arrays.
+ARRAY_PREFIX = "arr_"
+#: name of the JSON column that holds ``{name: [dtype, shape]}``.
+LAYOUT_COLUMN = "array_layout"
+
+
+def encode_arrays(arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
+    """Arrays -> ``{"array_layout": json, "arr_<name>": bytes, ...}`` (one Parquet row's cells).
+
+    Args:
+        arrays: name -> array (any shape, numeric or bool dtype).
+    """
+    layout: dict[str, list] = {}
+    cells: dict[str, object] = {}
+    for name in sorted(arrays):
+        a = np.asarray(arrays[name])
+        if a.dtype.kind not in "biufc":
+            raise TypeError(f"array {name!r} has dtype {a.dtype}; expected bool/int/float/complex")
+        a = a.astype(a.dtype.newbyteorder("<"), order="C", copy=False)
+        layout[name] = [a.dtype.str, list(a.shape)]
+        cells[ARRAY_PREFIX + name] = a.tobytes()
+    cells[LAYOUT_COLUMN] = json.dumps(layout, sort_keys=True, separators=(",", ":"))
+    return cells
+
+
+def decode_arrays(row: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Inverse of :func:`encode_arrays` for one row (a dict or a pandas Series)."""
+    layout = json.loads(row[LAYOUT_COLUMN])
+    out: dict[str, np.ndarray] = {}
+    for name, (dtype, shape) in layout.items():
+        buf = row[ARRAY_PREFIX + name]
+        out[name] = np.frombuffer(buf, dtype=np.dtype(dtype)).reshape(shape).copy()
+    return out
