@@ -227,14 +227,26 @@ def _refine_pass(ev, grid, k, min_el, j_prev, j_next, above_k, above_k1):
 def _to_frame(rows, tb: TimeBase, duration_s: float) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["site", "sat_id", "name", "aos_s", "tca_s", "los_s", "max_elevation_deg"])
     df["sat_id"] = df["sat_id"].astype(np.int64)
-    df["name"] = df["name"].astype(object)
     for col in ("aos", "tca", "los"):
         df[f"{col}_utc"] = tb.to_utc(df[f"{col}_s"].to_numpy(dtype=float))
     df["duration_s"] = df["los_s"] - df["aos_s"]
     df["aos_in_progress"] = ~(df["aos_s"] >= 0.0)
     df["los_after_end"] = ~(df["los_s"] <= duration_s)
     df = df.sort_values(["site", "aos_s", "sat_id"], kind="stable", na_position="first")
-    return df[PASS_COLUMNS].reset_index(drop=True)
+    return _normalise(df[PASS_COLUMNS].reset_index(drop=True))
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Same dtypes whether computed or read back from the cache."""
+    df = df.copy()
+    for col in ("site", "name"):
+        df[col] = df[col].astype(str)
+    df["sat_id"] = df["sat_id"].astype(np.int64)
+    for col in ("aos_in_progress", "los_after_end"):
+        df[col] = df[col].astype(bool)
+    for col in ("aos_utc", "tca_utc", "los_utc"):
+        df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
+    return df
 
 
 def pass_plan(
@@ -294,6 +306,8 @@ def pass_plan(
             extra={"scan_step_s": scan_step_s},
         )
         df = _cache.load_table(key, cache_dir)
+        if df is not None:
+            df = _normalise(df)
     if df is None:
         df = compute_passes(
             constellation, sites, start, duration_s, min_elevation_deg, scan_step_s=scan_step_s

@@ -54,7 +54,7 @@ def parse_utc(value) -> _dt.datetime:
             raise ValueError(f"expected an ISO-8601 UTC time, got {value!r}")
         value = ts
     if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
+        value = value.round("us").to_pydatetime()
     if not isinstance(value, _dt.datetime):
         raise ValueError(
             f"expected a timezone-aware UTC datetime or ISO-8601 string, got {type(value).__name__}"

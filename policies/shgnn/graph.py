@@ -39,7 +39,7 @@ from emulator.units import linear_to_db
 VARIANTS = ("paper_literal", "neighbour", "enhanced")
 
 #: number of per-UE closed-form statistics used by the ``"enhanced"`` variant.
-NUM_UE_STATS = 4
+NUM_UE_STATS = 6
 
 _TINY_GAIN = 1e-30  # floor before dB, so an exactly-zero gain (removed branch) stays finite
 
@@ -180,23 +180,33 @@ def interference_weights(a_tilde: np.ndarray, d_tilde: np.ndarray) -> np.ndarray
 def ue_statistics_raw(a_tilde: np.ndarray, d_tilde: np.ndarray) -> np.ndarray:
     """Per-UE closed-form statistics of the ``"enhanced"`` variant (before standardising).
 
-    Columns: ``log10 A~_k`` (full-power SNR), ``log10(1 + sum_j D~_kj)`` (full-power
-    interference-to-noise), ``log10(1 + SINR_k(x=1))``, and ``log10(1e-3 + sum_j W_jk)`` (the
-    share UE k takes of the others' interference-plus-noise: its outgoing interference).
+    With ``I_k = 1 + sum_j D~_kj`` and ``S_k = A~_k`` (full power, spec (S8) at ``x = 1``),
+    the columns are ``log10 S_k`` (full-power SNR), ``log10 I_k`` (interference-to-noise),
+    ``log10(1 + S_k / I_k)`` (full-power spectral efficiency), ``log10(1e-3 + sum_j W_jk)``
+    (the share UE k takes of the others' interference-plus-noise), and the two parts of the
+    sum-rate gradient at full power, in nats: the own benefit ``b_k = S_k / (I_k + S_k)`` and the
+    harm to others ``h_k = sum_{j != k} D~_jk S_j / (I_j (I_j + S_j))``, as ``log10 b_k`` and
+    ``log10(1e-6 + h_k)``.
 
-    Shapes: [K, 4] float64.
+    Shapes: [K, 6] float64.
     """
     a = np.asarray(a_tilde, dtype=np.float64)
     d = np.asarray(d_tilde, dtype=np.float64)
-    inr = d.sum(axis=1)
-    sinr_full = a / (1.0 + inr)
+    total = 1.0 + d.sum(axis=1)
+    sinr_full = a / total
     out_share = interference_weights(a, d).sum(axis=0)
+    benefit = a / (total + a)
+    victim = a / (total * (total + a))  # d log(1 + SINR_j) / d I_j, up to sign
+    d_off = d - np.diag(np.diag(d))
+    harm = d_off.T @ victim
     return np.stack(
         [
             np.log10(np.maximum(a, _TINY_GAIN)),
-            np.log10(1.0 + inr),
+            np.log10(total),
             np.log10(1.0 + sinr_full),
             np.log10(1e-3 + out_share),
+            np.log10(np.maximum(benefit, _TINY_GAIN)),
+            np.log10(1e-6 + harm),
         ],
         axis=1,
     )
