@@ -23,7 +23,7 @@ TOML layout (see ``scenarios/default.toml`` for a complete example)::
                      score_method = "closed_form" | "monte_carlo"; mc_draws
     [policy]         id; fallback; time_budget_s; latency = "none" | "measured" | "fixed";
                      latency_s; latency_scale; [policy.params]; [policy.fallback_params]
-    [output]         dir; flush_every_epochs; record_truth
+    [output]         dir; flush_every_epochs; record_truth; fsync
 
 Design choices written down here (DESIGN says: write the choice in the module docstring):
 
@@ -194,11 +194,14 @@ class OutputConfig:
         dir: parent folder of run folders (relative paths are relative to the working dir).
         flush_every_epochs: a trace part (atomically renamed) is written every this many epochs.
         record_truth: also record the truth observation of every evaluated coherence interval.
+        fsync: fsync each part's files before its atomic rename. A killed process never loses
+            a renamed part either way; fsync also survives an OS crash or power loss.
     """
 
     dir: str = "runs"
     flush_every_epochs: int = 50
     record_truth: bool = True
+    fsync: bool = True
 
 
 @dataclass(frozen=True)
@@ -563,6 +566,18 @@ def scenario_from_dict(
             "arrivals.process = 'trace' needs arrivals.file, got none; "
             "set file = 'arrivals.csv' (columns arrival_s, departure_s, east_m, north_m)"
         )
+    if process == "trace":
+        from emulator.arrivals import trace_users
+
+        try:
+            trace_users(arr_file)
+        except ValueError as exc:
+            raise ScenarioError(" ".join(str(exc).split())) from None
+        except UnicodeDecodeError:
+            raise ScenarioError(
+                f"arrivals.file must be a UTF-8 CSV, got undecodable bytes in {arr_file!r}; "
+                "save it as UTF-8 text"
+            ) from None
     arrivals = ArrivalConfig(
         process=process,
         rate_per_s=_num(a, "rate_per_s", 0.05, "arrivals", lo=0.0),
@@ -635,11 +650,12 @@ def scenario_from_dict(
 
     # output
     o = _table(d, "output", "")
-    _check_keys(o, ["dir", "flush_every_epochs", "record_truth"], "output")
+    _check_keys(o, ["dir", "flush_every_epochs", "record_truth", "fsync"], "output")
     output = OutputConfig(
         dir=_str(o, "dir", "runs", "output"),
         flush_every_epochs=_int(o, "flush_every_epochs", 50, "output", lo=1),
         record_truth=_bool(o, "record_truth", True, "output"),
+        fsync=_bool(o, "fsync", True, "output"),
     )
 
     scenario = Scenario(
@@ -727,7 +743,8 @@ def load_scenario(path: str | Path) -> Scenario:
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(
-            f"{str(path)!r} is not valid TOML ({' '.join(str(exc).split())}); fix the syntax"
+            f"expected valid TOML in {str(path)!r}, got a syntax error "
+            f"({' '.join(str(exc).split())}); fix the syntax"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(

@@ -125,7 +125,7 @@ class Run:
         self.policy, self.fallback = build_policies(scenario)
         self.settings = EpochSettings.from_scenario(scenario)
         self.num_epochs = scenario.num_epochs
-        self.samples = scenario.timing.coherence_samples_per_epoch
+        self.samples_per_epoch = scenario.timing.coherence_samples_per_epoch
         self.block = scenario.output.flush_every_epochs
         self.area = service_area(self.params, scenario.seed)
 
@@ -143,7 +143,7 @@ class Run:
                     f"{scenario.content_hash()[:12]}; resume with the same scenario and "
                     "overrides (or omit SCENARIO to use the trace's own)"
                 )
-            self.writer = traces.TraceWriter(self.root)
+            self.writer = traces.TraceWriter(self.root, fsync=scenario.output.fsync)
             parts = self.writer.open_for_resume()
             self.parts_written = len(parts)
             if parts:
@@ -155,11 +155,12 @@ class Run:
             self.manifest = dict(manifest)
         else:
             self.root = Path(out_dir) if out_dir is not None else default_run_dir(scenario)
-            self.writer = traces.TraceWriter(self.root)
+            self.writer = traces.TraceWriter(self.root, fsync=scenario.output.fsync)
             self.parts_written = 0
             self.manifest = None
 
         # the world
+        self._block_cache: tuple[int, np.ndarray] | None = None
         self.orbit = OrbitWorld(scenario, self._block_times)
         self.world_events = self.orbit.events()
         if scenario.arrivals.process == "trace":
@@ -183,6 +184,7 @@ class Run:
         self._ctx: dict[str, Any] = {}
         self._wall_t0 = 0.0
         self._wall_obs = 0.0
+        self._wall_pack = 0.0
         self.wall_decide_s = 0.0
         self.wall_score_s = 0.0
         self.wall_total_s = 0.0
@@ -197,17 +199,24 @@ class Run:
     def ci_starts(self, k: int) -> list[float]:
         """Starts of the sampled coherence intervals of epoch ``k`` (slice mid-points) [s]."""
         e = self.settings.epoch_s
-        return [k * e + (j + 0.5) * e / self.samples for j in range(self.samples)]
+        return [
+            k * e + (j + 0.5) * e / self.samples_per_epoch for j in range(self.samples_per_epoch)
+        ]
 
     def _block_times(self, t_s: float) -> np.ndarray:
         k = min(int(math.floor(t_s / self.settings.epoch_s + 1e-9)), self.num_epochs - 1)
         b0 = (k // self.block) * self.block
+        cached = self._block_cache
+        if cached is not None and cached[0] == b0:
+            return cached[1]
         b1 = min(b0 + self.block, self.num_epochs)
         times = []
         for kk in range(b0, b1):
             times.append(self.epoch_start(kk))
             times.extend(self.ci_starts(kk))
-        return np.asarray(times)
+        arr = np.asarray(times)
+        self._block_cache = (b0, arr)
+        return arr
 
     def pilot_s(self, k: int, j: int) -> float:
         """Pilot-phase duration of a coherence interval: tau_p / tau_c of its length."""
@@ -329,6 +338,7 @@ class Run:
         self._record_observations(k, res)
         wall = dict(res.wall_row)
         wall["wall_observe_s"] = self._wall_obs
+        wall["wall_system_s"] += self._wall_pack
         wall["wall_epoch_s"] = time.perf_counter() - self._wall_t0
         self._rows["wall"].append(wall)
         self.wall_decide_s += wall["wall_decide_s"] + wall["wall_fallback_decide_s"]
@@ -347,7 +357,7 @@ class Run:
         def row(role, ci, t_s, obs):
             streams = {"observe": {"seed": seed, "epoch_index": k}}
             if role == "truth" and self.settings.score_method == "monte_carlo":
-                streams["score"] = {"seed": seed, "counter": k * self.samples + ci}
+                streams["score"] = {"seed": seed, "counter": k * self.samples_per_epoch + ci}
             r = {
                 "epoch": k,
                 "role": role,
@@ -356,9 +366,13 @@ class Run:
                 "num_users": 0 if obs is None else len(obs.user_ids),
                 "rng_streams": json.dumps(streams, sort_keys=True),
             }
-            r.update(traces.encode_arrays(self.system.pack(obs) if obs is not None else {}))
+            t0 = time.perf_counter()
+            packed = self.system.pack(obs) if obs is not None else {}
+            self._wall_pack += time.perf_counter() - t0
+            r.update(traces.encode_arrays(packed))
             rows.append(r)
 
+        self._wall_pack = 0.0
         row("decision", -1, self.epoch_start(k), res.obs)
         if self.scenario.output.record_truth:
             for tr in self._truths:
@@ -430,7 +444,7 @@ class Run:
                 "epoch_s": sc.timing.epoch_s,
                 "num_epochs": self.num_epochs,
                 "coherence_interval_s": sc.timing.coherence_interval_s,
-                "coherence_samples_per_epoch": self.samples,
+                "coherence_samples_per_epoch": self.samples_per_epoch,
                 "sampling": (
                     "stratified: interval j of epoch k starts at t_k + (j + 1/2) * epoch_s / S; "
                     "each scored on the true state at that instant"

@@ -194,8 +194,8 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
-def _try_decide(system, policy, obs, budget_s: float):
-    """(decision or None, reason, message, elapsed_s)."""
+def _try_decide(system, policy, obs, budget_s: float, clock: dict):
+    """(decision or None, reason, message, elapsed_s); validation time goes to ``clock``."""
     t0 = time.perf_counter()
     try:
         decision, elapsed = call_with_budget(policy.decide, obs, budget_s)
@@ -203,10 +203,13 @@ def _try_decide(system, policy, obs, budget_s: float):
         return None, REASON_TIMEOUT, _one_line(exc), time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - any policy failure triggers the fallback
         return None, REASON_RAISED, _one_line(exc), time.perf_counter() - t0
+    t1 = time.perf_counter()
     try:
         system.validate(decision, obs)
     except Exception as exc:  # noqa: BLE001 - InvalidDecision or a malformed object
         return None, REASON_INVALID, _one_line(exc), elapsed
+    finally:
+        clock["system"] += time.perf_counter() - t1
     return decision, "", "", elapsed
 
 
@@ -315,7 +318,10 @@ def run_epoch(
     """
     events: list[dict] = []
     carry = _promote(carry, t_s, strict=False, events=events, epoch=epoch)
+    clock = {"system": 0.0}  # wall time in system calls other than score (validate, align...)
+    t0 = time.perf_counter()
     obs = warm_start(obs, carry.in_force)
+    clock["system"] += time.perf_counter() - t0
 
     decision = None
     source = SOURCE_IDLE
@@ -327,7 +333,7 @@ def run_epoch(
     diag: dict[str, float] = {}
     if obs is not None:
         decision, reason, error, wall_decide = _try_decide(
-            system, policy, obs, settings.time_budget_s
+            system, policy, obs, settings.time_budget_s, clock
         )
         source = SOURCE_POLICY
         if decision is None:
@@ -342,7 +348,7 @@ def run_epoch(
                 }
             )
             decision, fb_reason, fb_error, wall_fallback = _try_decide(
-                system, fallback, obs, settings.time_budget_s
+                system, fallback, obs, settings.time_budget_s, clock
             )
             source = SOURCE_FALLBACK
             if decision is None:
@@ -388,8 +394,11 @@ def run_epoch(
         if tr.obs is None or carry.in_force is None:
             kpis.append(zero_kpis(ids))
             continue
-        d = system.align(carry.in_force.decision, ids)
         t0 = time.perf_counter()
+        d = system.align(carry.in_force.decision, ids)
+        t1 = time.perf_counter()
+        clock["system"] += t1 - t0
+        t0 = t1
         kp = system.score(
             d,
             tr.obs,
@@ -419,12 +428,25 @@ def run_epoch(
         "wall_decide_s": wall_decide,
         "wall_fallback_decide_s": wall_fallback,
         "wall_score_s": wall_score,
+        "wall_system_s": clock["system"],
         "wall_epoch_s": 0.0,  # filled by the engine (whole epoch incl. observation building)
     }
     for k, v in as_diagnostics(getattr(decision, "diagnostics", None)).items():
         if _is_wall_key(k):
             res.wall_row[f"wall_diag_{k}"] = v
     return res
+
+
+def _percentile(x: np.ndarray, q: float) -> float:
+    """``np.percentile(x, q)`` (linear interpolation) for small arrays, NaN when empty."""
+    n = len(x)
+    if n == 0:
+        return math.nan
+    xs = np.sort(x)
+    pos = (n - 1) * q / 100.0
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, n - 1)
+    return float(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo))
 
 
 def _is_wall_key(key: str) -> bool:
@@ -438,49 +460,67 @@ def _rows(res: EpochResult, epoch: int, t_s: float, diag: Mapping[str, float], c
     dec = res.decision
     ids_dec = obs_user_ids(obs)
     n_ci = len(res.kpis)
-    # per-user aggregation over the sampled intervals
-    agg: dict[int, list[float]] = {}  # uid -> [sum rate, sum applied power, count, scheduled]
-    for kp in res.kpis:
-        rate = np.asarray(kp.rate_bps, dtype=float)
-        pw = np.asarray(kp.power_w, dtype=float)
-        sch = np.asarray(kp.scheduled, dtype=bool)
-        for i, u in enumerate(np.asarray(kp.user_ids)):
-            a = agg.setdefault(int(u), [0.0, 0.0, 0, 0])
-            a[0] += float(rate[i])
-            a[1] += float(pw[i])
-            a[2] += 1
-            a[3] += int(sch[i])
-    dec_power = {}
-    dec_sched = {}
+    # per-user aggregation over the sampled intervals (vectorised)
+    if n_ci:
+        ids_all = np.concatenate([np.asarray(k.user_ids, dtype=np.int64) for k in res.kpis])
+        rate_all = np.concatenate([np.asarray(k.rate_bps, dtype=float) for k in res.kpis])
+        pw_all = np.concatenate([np.asarray(k.power_w, dtype=float) for k in res.kpis])
+        sch_all = np.concatenate([np.asarray(k.scheduled, dtype=float) for k in res.kpis])
+    else:
+        ids_all = np.zeros(0, dtype=np.int64)
+        rate_all = pw_all = sch_all = np.zeros(0)
+    dec_ids = np.zeros(0, dtype=np.int64) if dec is None else np.asarray(dec.user_ids, np.int64)
+    uids = np.union1d(np.union1d(ids_dec, ids_all), dec_ids)
+    n = len(uids)
+    pos = np.searchsorted(uids, ids_all)
+    cnt = np.bincount(pos, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rate = np.where(cnt > 0, np.bincount(pos, rate_all, n) / cnt, np.nan)
+        mean_pw = np.where(cnt > 0, np.bincount(pos, pw_all, n) / cnt, np.nan)
+        share = np.where(cnt > 0, np.bincount(pos, sch_all, n) / cnt, np.nan)
+    power = np.full(n, np.nan)
+    sched = np.zeros(n, dtype=bool)
+    decided = np.zeros(n, dtype=bool)
     if dec is not None:
-        for i, u in enumerate(np.asarray(dec.user_ids)):
-            dec_power[int(u)] = float(np.asarray(dec.power_w)[i])
-            dec_sched[int(u)] = bool(np.asarray(dec.scheduled)[i])
-    user_rows = []
-    for u in sorted(set(int(x) for x in ids_dec) | set(agg)):
-        a = agg.get(u, [0.0, 0.0, 0, 0])
-        cnt = a[2]
-        user_rows.append(
-            {
-                "epoch": epoch,
-                "user_id": u,
-                "in_decision": u in dec_power or bool(np.any(ids_dec == u)),
-                "power_w": dec_power.get(u, math.nan),
-                "scheduled": dec_sched.get(u, False),
-                "rate_bps": a[0] / cnt if cnt else math.nan,
-                "applied_power_w": a[1] / cnt if cnt else math.nan,
-                "scheduled_share": a[3] / cnt if cnt else math.nan,
-                "intervals_present": cnt,
-            }
+        dpos = np.searchsorted(uids, dec_ids)
+        power[dpos] = np.asarray(dec.power_w, dtype=float)
+        sched[dpos] = np.asarray(dec.scheduled, dtype=bool)
+        decided[dpos] = True
+    in_obs = np.zeros(n, dtype=bool)
+    in_obs[np.searchsorted(uids, ids_dec)] = True
+    user_rows = [
+        {
+            "epoch": epoch,
+            "user_id": u,
+            "in_observation": o,
+            "in_decision": d,
+            "power_w": p,
+            "scheduled": sc,
+            "rate_bps": r,
+            "applied_power_w": ap,
+            "scheduled_share": sh,
+            "intervals_present": c,
+        }
+        for u, o, d, p, sc, r, ap, sh, c in zip(
+            uids.tolist(),
+            in_obs.tolist(),
+            decided.tolist(),
+            power.tolist(),
+            sched.tolist(),
+            mean_rate.tolist(),
+            mean_pw.tolist(),
+            share.tolist(),
+            cnt.tolist(),
         )
+    ]
     sums = [float(k.sum_rate_bps) for k in res.kpis]
-    rates = np.concatenate([np.asarray(k.rate_bps, float) for k in res.kpis]) if n_ci else []
+    rates = rate_all
     row: dict[str, Any] = {
         "epoch": epoch,
         "t_s": float(t_s),
         "num_users": len(ids_dec),
-        "num_scheduled": int(sum(dec_sched.values())) if dec is not None else 0,
-        "total_power_w": float(sum(dec_power.values())) if dec is not None else 0.0,
+        "num_scheduled": int(sched.sum()),
+        "total_power_w": float(np.nansum(power)) if dec is not None else 0.0,
         "serving_sat_id": int(context.get("serving_sat_id", -1)),
         "elevation_deg": float(context.get("elevation_deg", math.nan)),
         "slant_range_m": float(context.get("slant_range_m", math.nan)),
@@ -489,10 +529,10 @@ def _rows(res: EpochResult, epoch: int, t_s: float, diag: Mapping[str, float], c
         "fallback_reason": res.fallback_reason,
         "fallback_error": res.fallback_error,
         "effective_t_s": float(res.effective_t_s),
-        "sum_rate_bps": float(np.mean(sums)) if n_ci else 0.0,
-        "min_sum_rate_bps": float(np.min(sums)) if n_ci else 0.0,
-        "p5_user_rate_bps": float(np.percentile(rates, 5)) if len(rates) else math.nan,
-        "mean_user_rate_bps": float(np.mean(rates)) if len(rates) else math.nan,
+        "sum_rate_bps": sum(sums) / n_ci if n_ci else 0.0,
+        "min_sum_rate_bps": min(sums) if n_ci else 0.0,
+        "p5_user_rate_bps": _percentile(rates, 5.0),
+        "mean_user_rate_bps": float(rates.mean()) if len(rates) else math.nan,
         "num_intervals": n_ci,
         "num_truth_users": int(sum(len(k.user_ids) for k in res.kpis)),
     }
@@ -501,7 +541,7 @@ def _rows(res: EpochResult, epoch: int, t_s: float, diag: Mapping[str, float], c
         for name, v in (k.extra or {}).items():
             extras.setdefault(str(name), []).append(float(v))
     for name in sorted(extras):
-        row[f"kpi_{name}"] = float(np.mean(extras[name]))
+        row[f"kpi_{name}"] = sum(extras[name]) / len(extras[name])
     for name in sorted(diag):
         if not _is_wall_key(name):
             row[f"diag_{name}"] = float(diag[name])

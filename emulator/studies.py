@@ -25,11 +25,12 @@ Runs that failed before are tried again.
 
 Backends:
 
-* ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` on a ``forkserver`` context
-  whose server preloads the engine, so workers start in milliseconds and are not forked from
-  a threaded parent. A worker that dies (segfault, OOM kill) breaks the pool; the pool is
-  rebuilt and the runs that were in flight are retried once, so one bad run cannot take the
-  others with it.
+* ``local``: a :class:`concurrent.futures.ProcessPoolExecutor`. On Linux its workers are
+  forked from the driver after :func:`warm_up` (imports, parsed TLE snapshot), so a worker
+  starts in milliseconds instead of paying ~3 s of imports and parsing; the driver starts no
+  threads before forking (no tqdm monitor thread). Elsewhere ``forkserver`` / ``spawn``. A
+  worker that dies (segfault, OOM kill) breaks the pool; the pool is rebuilt and the runs that
+  were in flight are retried once, so one bad run cannot take the others with it.
 * ``ray``: each run is a Ray task (1 CPU, no retries). Without ``ray_address`` a local Ray
   instance with ``workers`` CPUs is started (and shut down at the end); with an address the
   driver joins that cluster. Traces are written by the workers directly to the study folder,
@@ -47,6 +48,7 @@ import concurrent.futures as cf
 import datetime as _dt
 import importlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import re
@@ -54,9 +56,10 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 #: version of the ``study.json`` layout.
 STUDY_SCHEMA = "study-v1"
@@ -82,9 +85,7 @@ def parse_seeds(text: str) -> list[int]:
         part = part.strip()
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
-            raise StudyError(
-                f"expected seeds like '0-31' or '0,2,5-7', got {text!r}; fix --seeds"
-            )
+            raise StudyError(f"expected seeds like '0-31' or '0,2,5-7', got {text!r}; fix --seeds")
         lo = int(m.group(1))
         hi = int(m.group(2)) if m.group(2) is not None else lo
         if hi < lo:
@@ -94,7 +95,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def parse_policies(text: str | Sequence[str]) -> list[str]:
-    """Policy ids from ``"ao-v1,shgnn-v1"`` (order kept, duplicates dropped), checked in the registry."""
+    """Policy ids from ``"ao-v1,shgnn-v1"`` (order kept, no duplicates), checked in the registry."""
     import policies
 
     items = text.split(",") if isinstance(text, str) else list(text)
@@ -278,7 +279,7 @@ def execute_run(
 
 # --------------------------------------------------------------------------- planning
 def _utc_stamp() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _scenario_name(scenario: Any, scenario_path: str | None) -> str:
@@ -308,7 +309,8 @@ def plan_study(
         raise StudyError(f"expected non-negative seeds, got {seeds}; fix --seeds")
     scenario_path = str(scenario_path) if scenario_path is not None else None
     if out_dir is None:
-        out_dir = Path("runs") / f"study-{_scenario_name(scenario, scenario_path)}-{_utc_stamp()}"
+        parent = Path(getattr(getattr(scenario, "output", None), "dir", "runs"))
+        out_dir = parent / f"study-{_scenario_name(scenario, scenario_path)}-{_utc_stamp()}"
     root = Path(out_dir).resolve()
     policies = list(policies)
     existing = root / "study.json"
@@ -369,7 +371,7 @@ def _write_manifest(
         "schema": STUDY_SCHEMA,
         "state": state,  # "running" | "complete" | "failed-runs"
         "created_utc": created,
-        "updated_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "updated_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "scenario_path": study.scenario_path,
         "scenario_hash": study.scenario.content_hash(),
         "duration_s": study.duration_s,
@@ -399,42 +401,91 @@ def _worker_init() -> None:
     _limit_threads()
 
 
+def _pool_context():
+    """``fork`` where available (workers inherit the warmed-up driver: no imports, no TLE
+    parsing per worker), else ``forkserver``, else ``spawn``."""
+    methods = mp.get_all_start_methods()
+    for name in ("fork", "forkserver", "spawn"):
+        if name in methods:
+            return mp.get_context(name)
+    return mp.get_context()  # pragma: no cover
+
+
+def warm_up(study: Study, runner: str = DEFAULT_RUNNER) -> None:
+    """Import what a run needs and fill per-process caches before workers are forked.
+
+    Best effort (an optimisation only; any error here is left for the run to report): the
+    runner's module, the trace package, the system module, the policies' modules and, for a
+    scenario on the shipped TLE snapshot, the parsed constellation (about 1 s per process).
+    """
+    import policies
+
+    names = [runner.split(":")[0], "traces", "traces.reader", "traces.writer"]
+    for pid in [*study.policies, getattr(study.scenario.policy, "fallback", None)]:
+        try:
+            names.append(policies.entry(pid).target.split(":")[0])
+        except Exception:  # noqa: BLE001
+            continue
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        from emulator.systems import get_system
+
+        get_system(study.scenario.system.name)
+        c = study.scenario.constellation
+        if c.source == "tle" and not c.tle_file:
+            from orbits.tle import default_constellation
+
+            default_constellation()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _local_backend(
     study: Study, todo: list[RunSpec], workers: int, runner: str, on_result: Callable
 ) -> None:
-    methods = mp.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        preload = [runner.split(":")[0]]
-        ctx.set_forkserver_preload(preload)
-    else:  # pragma: no cover - non-POSIX
-        ctx = mp.get_context("spawn")
+    ctx = _pool_context()
+    if ctx.get_start_method() == "fork":
+        warm_up(study, runner)
+    elif ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload([runner.split(":")[0], "traces"])
     attempts: dict[str, int] = {}
     queue = list(todo)
+    breaks = 0  # pools broken so far; after two, every run left gets a pool of its own
     while queue:
-        with cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_worker_init
-        ) as pool:
-            futures = {pool.submit(execute_run, *_run_args(study, s, runner)): s for s in queue}
-            queue = []
-            for fut in cf.as_completed(futures):
-                spec = futures[fut]
-                attempts[spec.key] = attempts.get(spec.key, 0) + 1
-                try:
-                    result = fut.result()
-                except cf.process.BrokenProcessPool:
-                    if attempts[spec.key] < 2:
-                        queue.append(spec)  # retried in a fresh pool
-                        continue
-                    result = RunResult(
-                        spec.policy_id,
-                        spec.seed,
-                        str(study.run_dir(spec)),
-                        "failed",
-                        error="worker process died (killed or crashed) twice running this run",
-                    )
-                result.attempts = attempts[spec.key]
-                on_result(spec, result)
+        isolate = breaks >= 2
+        batches = [[spec] for spec in queue] if isolate else [queue]
+        queue = []
+        for batch in batches:
+            broke = False
+            with cf.ProcessPoolExecutor(
+                max_workers=1 if isolate else workers, mp_context=ctx, initializer=_worker_init
+            ) as pool:
+                futures = {pool.submit(execute_run, *_run_args(study, s, runner)): s for s in batch}
+                for fut in cf.as_completed(futures):
+                    spec = futures[fut]
+                    attempts[spec.key] = attempts.get(spec.key, 0) + 1
+                    try:
+                        result = fut.result()
+                    except cf.process.BrokenProcessPool:
+                        broke = True
+                        if not isolate:
+                            queue.append(spec)  # retried in a fresh pool
+                            continue
+                        result = RunResult(
+                            spec.policy_id,
+                            spec.seed,
+                            str(study.run_dir(spec)),
+                            "failed",
+                            error="worker process died (crashed or killed) while running this "
+                            "run alone",
+                        )
+                    result.attempts = attempts[spec.key]
+                    on_result(spec, result)
+            breaks += broke
 
 
 def _ray_backend(
@@ -457,7 +508,12 @@ def _ray_backend(
         env = {"env_vars": {name: "1" for name in _THREAD_ENV}}
         if ray_address:
             try:
-                ray.init(address=ray_address, runtime_env=env, log_to_driver=False)
+                ray.init(
+                    address=ray_address,
+                    runtime_env=env,
+                    log_to_driver=False,
+                    logging_level=logging.ERROR,
+                )
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise StudyError(
                     f"expected a reachable Ray cluster at --ray-address {ray_address!r}, got "
@@ -469,6 +525,7 @@ def _ray_backend(
                 num_cpus=workers,
                 include_dashboard=False,
                 log_to_driver=False,
+                logging_level=logging.ERROR,
                 runtime_env=env,
                 object_store_memory=80 * 1024 * 1024,
             )
@@ -533,7 +590,7 @@ def run_study(
     if workers < 1:
         raise StudyError(f"expected --workers >= 1, got {workers}")
     study.root.mkdir(parents=True, exist_ok=True)
-    created = _utc_stamp()
+    created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     if (study.root / "study.json").is_file():
         created = read_study_manifest(study.root).get("created_utc", created)
     if study.scenario_path and Path(study.scenario_path).is_file():
@@ -556,6 +613,7 @@ def run_study(
 
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from here
     bar = tqdm(
         total=len(study.runs),
         initial=len(study.runs) - len(todo),

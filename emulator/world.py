@@ -130,6 +130,7 @@ class OrbitWorld:
         )
         self._block_times_fn = block_times_fn
         self._cache: dict[tuple[int, float], dict[float, SatGeometry]] = {}
+        self._visible: tuple[np.ndarray, dict[float, int]] | None = None
 
     # -- set-up --------------------------------------------------------------------------
     def _constellation(self, sc):
@@ -167,7 +168,7 @@ class OrbitWorld:
         return report
 
     def hygiene_summary(self) -> dict:
-        """Counts from TLE hygiene (loaded / stale / dropped / kept + one line), for the manifest."""
+        """TLE hygiene counts (loaded / stale / dropped / kept + one line), for the manifest."""
         rep = self.hygiene
         out: dict = {}
         for k in ("loaded", "stale", "dropped", "kept"):
@@ -221,8 +222,15 @@ class OrbitWorld:
         return out
 
     def visible_count(self, t_s: float) -> int:
-        """Satellites above the minimum elevation at ``t_s``."""
-        return int(self._orbits.visible_count(self.passes, t_s))
+        """Satellites above the minimum elevation at ``t_s`` (computed per block of instants)."""
+        times = self._block_times_fn(t_s)
+        if self._visible is None or self._visible[0] is not times:
+            counts = np.asarray(self._orbits.visible_count(self.passes, times)).reshape(-1)
+            self._visible = (times, dict(zip(times.tolist(), counts.tolist(), strict=True)))
+        v = self._visible[1].get(float(t_s))
+        if v is None:
+            v = self._orbits.visible_count(self.passes, t_s)
+        return int(v)
 
     # -- geometry --------------------------------------------------------------------------
     def geometry(self, sat_id: int, t_s: float) -> SatGeometry:

@@ -29,9 +29,10 @@ import math
 import platform
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -116,11 +117,14 @@ class Reproduction:
         note: str = "",
     ) -> None:
         """Record a number (soft: reported beside the paper's, never asserted)."""
-        self.rows.append(Row(item, quantity, _clean(paper), _clean(ours), unit, self.config,
-                             False, note))
+        self.rows.append(
+            Row(item, quantity, _clean(paper), _clean(ours), unit, self.config, False, note)
+        )
 
-    def claim(self, item: str, quantity: str, ours: bool, hard: bool = False, note: str = "") -> None:
-        """Record a qualitative claim (the paper's side is ``true``); ``hard`` marks an acceptance check."""
+    def claim(
+        self, item: str, quantity: str, ours: bool, hard: bool = False, note: str = ""
+    ) -> None:
+        """Record a qualitative claim (paper side ``true``); ``hard`` marks an acceptance check."""
         self.rows.append(Row(item, quantity, True, bool(ours), "bool", self.config, hard, note))
 
     def note(self, text: str) -> None:
@@ -230,7 +234,9 @@ class Reproduction:
         return "\n".join(lines) + "\n"
 
 
-def quantiles(values: np.ndarray, levels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def quantiles(
+    values: np.ndarray, levels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Empirical CDF on a fixed grid: ``(levels, quantile values)`` (what a CDF figure plots).
 
     Shapes: values [n] -> levels [L], quantiles [L] (L = 101 by default: 0, 0.01, ..., 1).

@@ -87,7 +87,9 @@ def _atomic_write(path: Path, write) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as exc:
-        warnings.warn(f"orbits cache disabled for this entry: cannot write {path}: {exc}", stacklevel=3)
+        warnings.warn(
+            f"orbits cache disabled for this entry: cannot write {path}: {exc}", stacklevel=3
+        )
 
 
 def load_table(key: str, directory=None) -> pd.DataFrame | None:

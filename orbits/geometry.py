@@ -15,7 +15,7 @@ satellites whose altitude leaves 150-3000 km in the window.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sgp4.api import SatrecArray
@@ -25,17 +25,18 @@ from orbits.site import Site, as_sites
 from orbits.timebase import DAY_S, TimeBase
 from orbits.tle import Constellation
 
-#: satellite-times propagated per chunk (bounds the size of intermediates: ~25 MB per array)
-DEFAULT_CHUNK_ELEMENTS = 1 << 20
+#: satellite-times propagated per chunk (intermediates < 1 MB per array: they stay in cache)
+DEFAULT_CHUNK_ELEMENTS = 1 << 15
 
 
-def propagate_itrs(satarray: SatrecArray, tb: TimeBase, t_s: np.ndarray):
+def propagate_itrs(satarray: SatrecArray, tb: TimeBase, t_s: np.ndarray, out_r=None, out_v=None):
     """SGP4 positions and velocities in ITRS for every satellite x time.
 
     Args:
         satarray: the satellites (``SatrecArray``).
         tb: time base of the window.
         t_s: seconds since ``tb.start_utc``.
+        out_r, out_v: optional [S, T, 3] arrays (views allowed) to write the results into.
 
     Returns:
         ``(error, r_itrs_m, v_itrs_m_s)``; error is SGP4's code (0 = fine).
@@ -46,13 +47,12 @@ def propagate_itrs(satarray: SatrecArray, tb: TimeBase, t_s: np.ndarray):
     jd = np.full(t_s.shape, tb.jd_whole)
     err, r_km, v_km_s = satarray.sgp4(jd, tb.utc_fraction(t_s))
     theta, theta_dot = tb.gmst_rad(t_s)
+    # Skyfield's TEME -> ITRS rotation rot_z(-theta_GMST1982), with the km -> m factor folded in
     rot = np.zeros((t_s.size, 3, 3))
-    c, s = np.cos(theta), np.sin(theta)
-    rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1], rot[:, 2, 2] = c, s, -s, c, 1.0
-    r = np.einsum("tij,stj->sti", rot, r_km, optimize=True)
-    r *= 1000.0
-    v = np.einsum("tij,stj->sti", rot, v_km_s, optimize=True)
-    v *= 1000.0
+    c, s = np.cos(theta) * 1000.0, np.sin(theta) * 1000.0
+    rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1], rot[:, 2, 2] = c, s, -s, c, 1000.0
+    r = np.einsum("tij,stj->sti", rot, r_km, out=out_r, optimize=True)
+    v = np.einsum("tij,stj->sti", rot, v_km_s, out=out_v, optimize=True)
     # Earth rotation term of TEME_to_ITRF: v += (0, 0, -theta_dot) x r
     v[..., 0] += theta_dot * r[..., 1]
     v[..., 1] -= theta_dot * r[..., 0]
@@ -76,18 +76,20 @@ def topocentric(r_itrs_m, v_itrs_m_s, site: Site, with_rate: bool = False):
     """
     d = r_itrs_m - site.itrs_m()
     basis = site.enu_basis()
-    rng = np.sqrt(np.einsum("...j,...j->...", d, d))
-    up = d @ basis[2]
-    east = d @ basis[0]
-    north = d @ basis[1]
-    rr = np.einsum("...j,...j->...", d, v_itrs_m_s) / rng
-    sin_el = np.clip(up / rng, -1.0, 1.0)
+    enu = d @ basis.T
+    east, north, up = enu[..., 0], enu[..., 1], enu[..., 2]
+    rng = np.sqrt(np.einsum("...j,...j->...", enu, enu))
+    rr = np.einsum("...j,...j->...", d, v_itrs_m_s)
+    rr /= rng
+    sin_el = up / rng
+    np.clip(sin_el, -1.0, 1.0, out=sin_el)
     out = {
         "elevation_deg": np.degrees(np.arcsin(sin_el)),
         "azimuth_deg": np.degrees(np.arctan2(east, north)) % 360.0,
         "slant_range_m": rng,
         "range_rate_m_s": rr,
         "d_itrs_m": d,
+        "enu_m": enu,
     }
     if with_rate:
         up_v = v_itrs_m_s @ basis[2]
@@ -131,7 +133,6 @@ class Geometry:
     range_rate_m_s: np.ndarray
     off_boresight_deg: np.ndarray
     sgp4_error: np.ndarray
-    _extra: dict = field(default_factory=dict, repr=False)
 
     @property
     def delay_s(self) -> np.ndarray:
@@ -219,37 +220,43 @@ def geometry(
     n_s, n_t, n_g = len(constellation), t_s.size, len(sites)
     pos = np.empty((n_s, n_t, 3))
     vel = np.empty((n_s, n_t, 3))
-    el = np.empty((n_s, n_t, n_g))
-    az = np.empty((n_s, n_t, n_g))
-    rng = np.empty((n_s, n_t, n_g))
-    rr = np.empty((n_s, n_t, n_g))
-    ob = np.empty((n_s, n_t, n_g))
+    # per-site planes are contiguous ([G, S, T]); exposed as [S, T, G] views
+    el, az, rng, rr, ob = (np.empty((n_g, n_s, n_t)) for _ in range(5))
     errs = np.empty((n_s, n_t), dtype=np.uint8)
+    site_pos = [s.itrs_m() for s in sites]
+    site_enu = [s.enu_basis() for s in sites]
     arrays: dict[int, SatrecArray] = {}
     for ss, tt in _chunks(n_s, n_t, chunk_elements):
         arr = arrays.get(ss.start)
         if arr is None:
             arr = arrays.setdefault(ss.start, satrec_array(constellation, ss))
-        err, r, v = propagate_itrs(arr, tb, t_s[tt])
+        err, r, v = propagate_itrs(arr, tb, t_s[tt], out_r=pos[ss, tt], out_v=vel[ss, tt])
+        errs[ss, tt] = err
         bad = err != 0
         if bad.any():
             r[bad] = np.nan
             v[bad] = np.nan
-        pos[ss, tt] = r
-        vel[ss, tt] = v
-        errs[ss, tt] = err
         r_norm = np.sqrt(np.einsum("stj,stj->st", r, r))
-        for g, site in enumerate(sites):
-            topo = topocentric(r, v, site)
-            el[ss, tt, g] = topo["elevation_deg"]
-            az[ss, tt, g] = topo["azimuth_deg"]
-            rng[ss, tt, g] = topo["slant_range_m"]
-            rr[ss, tt, g] = topo["range_rate_m_s"]
-            # angle between nadir (-r) and the satellite->site direction (-d)
-            cos_ob = np.einsum("stj,stj->st", r, topo["d_itrs_m"]) / (
-                r_norm * topo["slant_range_m"]
-            )
-            ob[ss, tt, g] = np.degrees(np.arccos(np.clip(cos_ob, -1.0, 1.0)))
+        for g in range(n_g):
+            d = r - site_pos[g]
+            enu = np.einsum("stj,kj->stk", d, site_enu[g], optimize=True)
+            rho = rng[g, ss, tt]
+            np.sqrt(np.einsum("stj,stj->st", enu, enu), out=rho)
+            # elevation (geodetic up) and azimuth from north through east
+            sin_el = np.divide(enu[..., 2], rho)
+            np.clip(sin_el, -1.0, 1.0, out=sin_el)
+            np.degrees(np.arcsin(sin_el, out=sin_el), out=el[g, ss, tt])
+            a = np.degrees(np.arctan2(enu[..., 0], enu[..., 1]))
+            a[a < 0.0] += 360.0
+            az[g, ss, tt] = a
+            np.divide(np.einsum("stj,stj->st", d, v), rho, out=rr[g, ss, tt])
+            # off-boresight: angle between nadir (-r) and the satellite->site direction (-d)
+            cos_ob = np.einsum("stj,stj->st", r, d)
+            cos_ob /= r_norm
+            cos_ob /= rho
+            np.clip(cos_ob, -1.0, 1.0, out=cos_ob)
+            np.degrees(np.arccos(cos_ob, out=cos_ob), out=ob[g, ss, tt])
+    el, az, rng, rr, ob = (np.moveaxis(x, 0, -1) for x in (el, az, rng, rr, ob))
     geo = Geometry(
         sat_ids=constellation.sat_ids.copy(),
         sites=tuple(sites),

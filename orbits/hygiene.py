@@ -124,9 +124,9 @@ def hygiene(
         first_code = err[np.arange(err.shape[0]), np.argmax(err != 0, axis=1)]
         finite = np.isfinite(alt).all(axis=1)
         with np.errstate(invalid="ignore"):
-            out_of_range = (np.nanmin(np.where(finite[:, None], alt, 0.0), axis=1) < MIN_ALTITUDE_M) | (
-                np.nanmax(np.where(finite[:, None], alt, 0.0), axis=1) > MAX_ALTITUDE_M
-            )
+            out_of_range = (
+                np.nanmin(np.where(finite[:, None], alt, 0.0), axis=1) < MIN_ALTITUDE_M
+            ) | (np.nanmax(np.where(finite[:, None], alt, 0.0), axis=1) > MAX_ALTITUDE_M)
         for i in np.nonzero(has_err | ~finite | out_of_range)[0].tolist():
             row = sl.start + i
             if has_err[i]:

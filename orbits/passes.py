@@ -8,10 +8,10 @@ Algorithm (never fine polling):
    passes in progress at either end are complete.
 2. Every culmination is bracketed by a + -> - sign change of the elevation rate. For LEO such sign
    changes are about half an orbit apart, so none can hide between grid points; this is how a pass
-   that peaks barely above the minimum is still found. Brackets whose cubic-Hermite estimate of the
-   peak (from elevation and rate at both ends) is within ``margin_deg`` of the minimum, or higher,
-   are refined exactly with ``scipy.optimize.brentq`` on the elevation rate; those with a refined
-   peak at or above the minimum are passes.
+   that peaks barely above the minimum is still found. Brackets whose estimated peak (from a cubic
+   Hermite model of the squared range, see :func:`_peak_estimate_deg`) is within ``margin_deg``
+   (5 deg) of the minimum, or higher, are refined exactly with ``scipy.optimize.brentq`` on the
+   elevation rate; those with a refined peak at or above the minimum are passes.
 3. AOS and LOS are root-found (``brentq`` on elevation(t) - minimum) between the last/first coarse
    sample below the minimum and the culmination, where the elevation is monotonic.
 
@@ -53,6 +53,7 @@ PASS_COLUMNS = [
 ]
 
 _ROOT_XTOL_S = 1e-3
+_TAU = 2.0 * math.pi
 
 
 class SatSiteEvaluator:
@@ -67,15 +68,43 @@ class SatSiteEvaluator:
         self.jd = tb.jd_whole
         self.sx, self.sy, self.sz = (float(x) for x in site.itrs_m())
         self.ux, self.uy, self.uz = (float(x) for x in site.enu_basis()[2])
-        _, self.w = tb.gmst_rad(np.array([0.0]))
+        self.w = tb.theta_dot_rad_s
+
+    def _itrs(self, t_s: float):
+        tb = self.tb
+        fr = tb.frac0 + t_s / 86_400.0
+        # UT1 - UTC by linear interpolation on the hourly grid (as TimeBase.gmst_rad)
+        g = tb._grid_list
+        k = int((t_s - tb._g0) // 3600.0)
+        if k < 0:
+            k = 0
+        elif k > len(g) - 2:
+            k = len(g) - 2
+        du = tb._dut1_list
+        ut1 = fr + du[k] + (t_s - g[k]) / 3600.0 * (du[k + 1] - du[k])
+        jd = self.jd
+        tc = (jd - 2_451_545.0 + ut1) / 36525.0
+        gg = 67310.54841 + (8640184.812866 + (0.093104 + (-6.2e-6) * tc) * tc) * tc
+        th = (jd % 1.0 + ut1 + gg / 86_400.0 % 1.0) % 1.0 * _TAU  # theta_GMST1982
+        e, r, v = self.satrec.sgp4(jd, fr)
+        return e, math.cos(th), math.sin(th), r, v
+
+    def elevation_deg(self, t_s: float) -> float:
+        """Elevation [deg] at ``t_s``; NaN on an SGP4 error."""
+        e, c, s, r, _ = self._itrs(t_s)
+        if e:
+            return math.nan
+        dx = (c * r[0] + s * r[1]) * 1000.0 - self.sx
+        dy = (-s * r[0] + c * r[1]) * 1000.0 - self.sy
+        dz = r[2] * 1000.0 - self.sz
+        rho = math.sqrt(dx * dx + dy * dy + dz * dz)
+        return math.degrees(math.asin((self.ux * dx + self.uy * dy + self.uz * dz) / rho))
 
     def state(self, t_s: float) -> tuple[float, float]:
         """(elevation [deg], elevation rate [deg/s]) at ``t_s``; NaNs on an SGP4 error."""
-        fr, th = self.tb.scalar_fr_theta(t_s)
-        e, r, v = self.satrec.sgp4(self.jd, fr)
+        e, c, s, r, v = self._itrs(t_s)
         if e:
             return math.nan, math.nan
-        c, s = math.cos(th), math.sin(th)
         x = (c * r[0] + s * r[1]) * 1000.0
         y = (-s * r[0] + c * r[1]) * 1000.0
         z = r[2] * 1000.0
@@ -90,10 +119,8 @@ class SatSiteEvaluator:
         cos_el = math.sqrt(max(1.0 - sin_el * sin_el, 1e-300))
         return math.degrees(math.asin(sin_el)), math.degrees((up_v - sin_el * rr) / (rho * cos_el))
 
-    def elevation_deg(self, t_s: float) -> float:
-        return self.state(t_s)[0]
-
     def elevation_rate_deg_s(self, t_s: float) -> float:
+        """Elevation rate [deg/s] at ``t_s`` (root of it = culmination); NaN on an SGP4 error."""
         return self.state(t_s)[1]
 
 
@@ -106,6 +133,28 @@ def _hermite_max(y0, y1, m0, m1, h):
     h11 = u**3 - u**2
     vals = h00 * y0 + h10 * h * m0 + h01 * y1 + h11 * h * m1
     return vals.max(axis=0)
+
+
+def _peak_estimate_deg(si, ki, el, rho, rho_dot, radius, site, step):
+    """Estimated peak elevation in each culmination bracket [grid[k], grid[k+1]].
+
+    The squared range is smooth through a culmination (exactly quadratic for straight-line
+    motion), unlike the elevation, which is peaked for high passes. Its minimum is taken from the
+    cubic Hermite interpolant of (rho^2, 2 rho rho_dot) at both ends and turned into an elevation
+    with the spherical law of cosines. Measured on the Starlink set (600 satellites x 3 sites x
+    24 h) this underestimates the refined peak by at most 0.3 deg below 60 deg and 3 deg near
+    the zenith, so with ``margin_deg`` = 5 no pass is dropped before refinement.
+
+    Shapes: si, ki [N] -> [N] float64 (deg).
+    """
+    y0, y1 = rho[si, ki] ** 2, rho[si, ki + 1] ** 2
+    m0 = 2.0 * rho[si, ki] * rho_dot[si, ki]
+    m1 = 2.0 * rho[si, ki + 1] * rho_dot[si, ki + 1]
+    rho_min = np.sqrt(np.maximum(-_hermite_max(-y0, -y1, -m0, -m1, step), 1.0))
+    r_sat = 0.5 * (radius[si, ki] + radius[si, ki + 1])
+    r_site = float(np.linalg.norm(site.itrs_m()))
+    sin_el = (r_sat**2 - r_site**2 - rho_min**2) / (2.0 * r_site * rho_min)
+    return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
 
 def _auto_step_and_pad(constellation: Constellation, scan_step_s: float | None):
@@ -128,8 +177,8 @@ def compute_passes(
     min_elevation_deg: float,
     *,
     scan_step_s: float | None = None,
-    margin_deg: float = 3.0,
-    chunk_sats: int = 512,
+    margin_deg: float = 5.0,
+    chunk_elements: int = 1 << 18,
 ) -> pd.DataFrame:
     """Pass plan without the cache (see :func:`pass_plan`)."""
     step, pad = _auto_step_and_pad(constellation, scan_step_s)
@@ -137,24 +186,31 @@ def compute_passes(
     tb = TimeBase(start_utc, grid[0] - step, grid[-1] + step)
     rows: list[tuple] = []
     failures = 0
+    # satellites per chunk so that one [chunk, T, 3] array stays ~6 MB whatever the window
+    chunk_sats = max(1, chunk_elements // grid.size)
     for s0 in range(0, len(constellation), chunk_sats):
         rows_idx = np.arange(s0, min(s0 + chunk_sats, len(constellation)))
-        err, r, v = propagate_itrs(satrec_array(constellation, slice(s0, rows_idx[-1] + 1)), tb, grid)
+        err, r, v = propagate_itrs(
+            satrec_array(constellation, slice(s0, rows_idx[-1] + 1)), tb, grid
+        )
         bad = err != 0
         if bad.any():
             r[bad] = np.nan
             v[bad] = np.nan
+        radius = np.sqrt(np.einsum("stj,stj->st", r, r))
         for site in sites:
             topo = topocentric(r, v, site, with_rate=True)
             el = topo["elevation_deg"]
             rate = topo["elevation_rate_deg_s"]
+            rho = topo["slant_range_m"]
+            rho_dot = topo["range_rate_m_s"]
             del topo
             ok = np.isfinite(el) & np.isfinite(rate)
             peak = ok[:, :-1] & ok[:, 1:] & (rate[:, :-1] > 0) & (rate[:, 1:] <= 0)
             si, ki = np.nonzero(peak)
             if si.size == 0:
                 continue
-            est = _hermite_max(el[si, ki], el[si, ki + 1], rate[si, ki], rate[si, ki + 1], step)
+            est = _peak_estimate_deg(si, ki, el, rho, rho_dot, radius, site, step)
             keep = np.maximum(est, np.maximum(el[si, ki], el[si, ki + 1])) >= (
                 min_elevation_deg - margin_deg
             )
@@ -189,7 +245,15 @@ def compute_passes(
                 if hi <= 0.0 or lo >= duration_s:
                     continue
                 rows.append(
-                    (site.name, int(constellation.sat_ids[row]), constellation.names[row], aos, tca, los, max_el)
+                    (
+                        site.name,
+                        int(constellation.sat_ids[row]),
+                        constellation.names[row],
+                        aos,
+                        tca,
+                        los,
+                        max_el,
+                    )
                 )
     if failures:
         warnings.warn(
@@ -225,7 +289,9 @@ def _refine_pass(ev, grid, k, min_el, j_prev, j_next, above_k, above_k1):
 
 
 def _to_frame(rows, tb: TimeBase, duration_s: float) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["site", "sat_id", "name", "aos_s", "tca_s", "los_s", "max_elevation_deg"])
+    df = pd.DataFrame(
+        rows, columns=["site", "sat_id", "name", "aos_s", "tca_s", "los_s", "max_elevation_deg"]
+    )
     df["sat_id"] = df["sat_id"].astype(np.int64)
     for col in ("aos", "tca", "los"):
         df[f"{col}_utc"] = tb.to_utc(df[f"{col}_s"].to_numpy(dtype=float))

@@ -240,7 +240,9 @@ class _Planner:
     def highest_elevation(self, step_s: float) -> list[tuple]:
         if not step_s > 0:
             raise ValueError(f"crossing_step_s: expected > 0, got {step_s}")
-        grid = np.unique(np.concatenate([np.arange(0.0, self.end, step_s), self.aos, self.los, [self.end]]))
+        grid = np.unique(
+            np.concatenate([np.arange(0.0, self.end, step_s), self.aos, self.los, [self.end]])
+        )
         grid = grid[grid < self.end]
         best_el = np.full(grid.size, -np.inf)
         best = np.full(grid.size, -1, dtype=np.int64)

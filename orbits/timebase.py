@@ -24,8 +24,6 @@ from skyfield.sgp4lib import theta_GMST1982
 
 DAY_S = 86_400.0
 _POSIX_EPOCH_JD = 2_440_587.5
-_TAU = 2.0 * math.pi
-_T0 = 2_451_545.0
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +62,7 @@ def parse_utc(value) -> _dt.datetime:
             f"expected a timezone-aware UTC datetime, got naive {value.isoformat()}; "
             "fix: add tzinfo=datetime.timezone.utc or a trailing 'Z'"
         )
-    return value.astimezone(_dt.timezone.utc)
+    return value.astimezone(_dt.UTC)
 
 
 def utc_iso(value: _dt.datetime) -> str:
@@ -101,6 +99,8 @@ class TimeBase:
         self._grid_list = self._grid_s.tolist()
         self._dut1_list = self._dut1_days.tolist()
         self._g0 = self._grid_list[0]
+        #: Earth rotation rate of the TEME -> ITRS transform [rad/s] (GMST 1982 rate)
+        self.theta_dot_rad_s = float(theta_GMST1982(self.jd_whole, self.frac0)[1]) / DAY_S
 
     # ----- vectorised -------------------------------------------------------------------------
     def utc_fraction(self, t_s) -> np.ndarray:
@@ -117,8 +117,8 @@ class TimeBase:
         """
         t_s = np.asarray(t_s, dtype=float)
         ut1 = self.utc_fraction(t_s) + np.interp(t_s, self._grid_s, self._dut1_days)
-        theta, theta_dot_per_day = theta_GMST1982(self.jd_whole, ut1)
-        return theta, float(np.mean(theta_dot_per_day)) / DAY_S
+        theta, _ = theta_GMST1982(self.jd_whole, ut1)
+        return theta, self.theta_dot_rad_s
 
     def rotation_teme_to_itrs(self, t_s) -> np.ndarray:
         """Rotation matrices r_itrs = R @ r_teme (Skyfield's TEME -> ITRS, no polar motion).
@@ -148,19 +148,3 @@ class TimeBase:
         start = pd.Timestamp(self.start_utc)
         delta = pd.to_timedelta(np.round(t_s * 1e6), unit="us")
         return pd.DatetimeIndex(start + delta)
-
-    # ----- scalar (root finding) --------------------------------------------------------------
-    def scalar_fr_theta(self, t_s: float) -> tuple[float, float]:
-        """(UTC fraction, GMST angle [rad]) for one time, in plain Python floats (fast)."""
-        fr = self.frac0 + t_s / DAY_S
-        g = self._grid_list
-        k = int((t_s - self._g0) // 3600.0)
-        k = min(max(k, 0), len(g) - 2)
-        w = (t_s - g[k]) / 3600.0
-        dut1 = self._dut1_list[k] + w * (self._dut1_list[k + 1] - self._dut1_list[k])
-        ut1 = fr + dut1
-        jd = self.jd_whole
-        tc = (jd - _T0 + ut1) / 36525.0
-        gg = 67310.54841 + (8640184.812866 + (0.093104 + (-6.2e-6) * tc) * tc) * tc
-        theta = (jd % 1.0 + ut1 + gg / DAY_S % 1.0) % 1.0 * _TAU
-        return fr, theta

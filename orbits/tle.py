@@ -18,7 +18,6 @@ found and how to fix it.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import math
 import os
@@ -397,7 +396,7 @@ def load_tle(path_or_text, *, source: str | None = None) -> Constellation:
         FileNotFoundError: the path does not exist.
     """
     if isinstance(path_or_text, os.PathLike) or (
-        isinstance(path_or_text, str) and "\n" not in path_or_text
+        isinstance(path_or_text, str) and path_or_text.strip() and "\n" not in path_or_text
     ):
         path = os.fspath(path_or_text)
         with open(path, encoding="ascii", errors="replace") as fh:
@@ -430,9 +429,3 @@ def default_constellation() -> Constellation:
         with resources.as_file(default_tle_path()) as p:
             _DEFAULT = load_tle(p, source=DEFAULT_TLE_NAME)
     return _DEFAULT
-
-
-def epoch_to_datetime(sat: Satrec) -> _dt.datetime:
-    """TLE epoch of one satellite as a UTC datetime (microsecond precision)."""
-    posix = (sat.jdsatepoch - 2_440_587.5) * 86_400.0 + sat.jdsatepochF * 86_400.0
-    return _dt.datetime.fromtimestamp(round(posix, 6), tz=_dt.timezone.utc)

@@ -4,9 +4,9 @@
 (RAAN_k = raan0 + 360 k / P), T/P satellites per plane equally spaced in argument of latitude,
 and a phase offset of 360 F / T between adjacent planes (u_kj = 360 j P / T + 360 F k / T).
 Orbits are circular (eccentricity 0, argument of perigee 0, so mean anomaly = argument of
-latitude) with no drag. The altitude is the mean (Brouwer) semi-major axis of SGP4 minus the
-WGS72 equatorial radius that SGP4 uses; the Kozai mean motion written to the TLE is solved for
-it by fixed-point iteration on SGP4's own un-Kozai step.
+latitude) with no drag. The altitude is the orbit-averaged geocentric radius of the SGP4 orbit
+minus the WGS72 equatorial radius that SGP4 uses (6378.135 km); the Kozai mean motion written to
+the TLE is solved for it by fixed-point iteration on SGP4 itself.
 
 Every satellite is written as a checksummed 3-line TLE and parsed back with
 :func:`orbits.tle.load_tle`, so Walker and real constellations are the same objects (same
@@ -67,10 +67,7 @@ def format_tle(
     if not 0 < mean_motion_rev_day < 100:
         raise ValueError(f"mean motion: expected (0, 100) rev/day, got {mean_motion_rev_day}")
     cat = _catnum_text(int(sat_id))
-    l1 = (
-        f"1 {cat}U {intl_designator:<8.8s} {epoch_text} "
-        f" .00000000  00000-0  00000-0 0  999"
-    )
+    l1 = f"1 {cat}U {intl_designator:<8.8s} {epoch_text}  .00000000  00000-0  00000-0 0  999"
     ecc_text = f"{eccentricity:.7f}"[2:]
     l2 = (
         f"2 {cat} {inclination_deg:8.4f} "
@@ -83,15 +80,25 @@ def format_tle(
 
 
 def _kozai_mean_motion(altitude_m: float, inclination_deg: float) -> float:
-    """Kozai mean motion [rev/day] whose SGP4 (Brouwer) semi-major axis is R_WGS72 + altitude."""
+    """Kozai mean motion [rev/day] whose SGP4 orbit-averaged radius is R_WGS72 + altitude.
+
+    Fixed-point iteration on SGP4 itself (n scales as radius^-3/2), so the J2 short-period
+    terms (a few km, depending on inclination) are included.
+    """
+    import numpy as np
     from sgp4.api import WGS72, Satrec
 
-    a_target_er = (WGS72_RADIUS_M + altitude_m) / WGS72_RADIUS_M
-    n_rev_day = math.sqrt(WGS72_MU_M3_S2 / (WGS72_RADIUS_M + altitude_m) ** 3) * 86_400 / (2 * math.pi)
-    for _ in range(6):
+    target_km = (WGS72_RADIUS_M + altitude_m) / 1e3
+    n_rev_day = math.sqrt(WGS72_MU_M3_S2 / (target_km * 1e3) ** 3) * 86_400 / (2 * math.pi)
+    for _ in range(5):
         l1, l2 = format_tle(1, "2000-01-01T00:00:00Z", inclination_deg, 0, 0, 0, 0, n_rev_day)
         sat = Satrec.twoline2rv(l1, l2, WGS72)
-        n_rev_day *= (sat.a / a_target_er) ** 1.5
+        t_min = np.linspace(0.0, 1440.0 / n_rev_day, 360, endpoint=False)
+        _, r, _ = sat.sgp4_array(
+            np.full(t_min.size, sat.jdsatepoch), sat.jdsatepochF + t_min / 1440
+        )
+        mean_radius_km = float(np.linalg.norm(r, axis=1).mean())
+        n_rev_day *= (mean_radius_km / target_km) ** 1.5
     return n_rev_day
 
 
@@ -113,7 +120,7 @@ def walker_delta(
         total: number of satellites T (a multiple of ``planes``).
         planes: number of orbital planes P.
         phasing: Walker phasing factor F in [0, P).
-        altitude_m: mean altitude above the WGS72 equatorial radius [m] (150 km .. 3000 km).
+        altitude_m: orbit-averaged radius minus the WGS72 equatorial radius [m] (150-3000 km).
         inclination_deg: inclination [deg] in [0, 180].
         epoch_utc: element epoch (timezone-aware UTC).
         raan0_deg: RAAN of plane 0 [deg].

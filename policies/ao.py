@@ -202,7 +202,8 @@ def ao_solve(
     history = [se_prev] if record_history else None
     converged = False
     n = 0
-    for n in range(1, int(max_iter) + 1):
+    while n < int(max_iter):
+        n += 1
         r = wmmse_blocks(r, sa, Dn, ones, ones)["r_next"]
         se = sum_se(r * r, A, Dn)
         if history is not None:
@@ -258,7 +259,11 @@ class AOPolicy:
             ("max_iter", max_iter, isinstance(max_iter, int) and max_iter >= 1),
             ("eps_s", eps_s, isinstance(eps_s, (int, float)) and 0 <= eps_s < 1),
             ("warm_start", warm_start, isinstance(warm_start, bool)),
-            ("warm_floor", warm_floor, isinstance(warm_floor, (int, float)) and 0 < warm_floor <= 1),
+            (
+                "warm_floor",
+                warm_floor,
+                isinstance(warm_floor, (int, float)) and 0 < warm_floor <= 1,
+            ),
             ("num_starts", num_starts, isinstance(num_starts, int) and num_starts >= 1),
         ]
         for name, value, ok in checks:

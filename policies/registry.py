@@ -106,3 +106,4 @@ register(
     "cellfree_uplink",
     "SHGNN of seed 002: heterogeneous GNN power control (GNN-Stable weights by default).",
 )
+register("sca-dc-v1", "policies.sca_dc:SCADCPolicy", "cellfree_uplink", "SCA-DC, not in seed 002")

@@ -12,7 +12,13 @@ import pytest
 
 from emulator.rng import stream
 from emulator.systems import cellfree_uplink as cf
-from policies.ao import AOPolicy, ao_solve, normalised_triple, sum_se, warm_start_power, wmmse_blocks
+from policies.ao import (
+    ao_solve,
+    normalised_triple,
+    sum_se,
+    warm_start_power,
+    wmmse_blocks,
+)
 
 REDUCED = dict(cf.REDUCED)
 
@@ -111,9 +117,7 @@ def test_box_qp_oracle_cvxpy():
             t.value = blk["t"] / scale
             b.value = blk["b"] / scale
             rmax.value = np.ones(K)
-            prob.solve(
-                solver=cp.CLARABEL, tol_gap_abs=1e-14, tol_gap_rel=1e-14, tol_feas=1e-14
-            )
+            prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-14, tol_gap_rel=1e-14, tol_feas=1e-14)
             assert prob.status == "optimal"
             worst = max(worst, float(np.max(np.abs(rv.value - blk["r_next"]))))
             r = blk["r_next"]

@@ -38,8 +38,17 @@ def test_decision_is_the_thresholded_ao_fixed_point(profile):
     np.testing.assert_array_equal(dec.scheduled, expect_sched)
     np.testing.assert_allclose(dec.power_w, np.where(expect_sched, res.power_w, 0.0), rtol=1e-12)
     diag = dec.diagnostics
-    for key in ("iterations", "converged", "objective_bps", "objective_raw_bps", "num_scheduled",
-                "stats_time_s", "iter_time_s", "solve_time_s", "warm_start"):
+    for key in (
+        "iterations",
+        "converged",
+        "objective_bps",
+        "objective_raw_bps",
+        "num_scheduled",
+        "stats_time_s",
+        "iter_time_s",
+        "solve_time_s",
+        "warm_start",
+    ):
         assert key in diag, key
     assert diag["iterations"] == res.iterations and diag["converged"] == 1.0
     assert diag["num_scheduled"] == expect_sched.sum()
@@ -75,8 +84,16 @@ def test_more_starts_never_worse():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"eps_rel": -1.0}, {"max_iter": 0}, {"max_iter": 2.5}, {"warm_start": "yes"},
-            {"warm_floor": 0.0}, {"num_starts": 0}, {"tolerance": 1e-3}]
+    "bad",
+    [
+        {"eps_rel": -1.0},
+        {"max_iter": 0},
+        {"max_iter": 2.5},
+        {"warm_start": "yes"},
+        {"warm_floor": 0.0},
+        {"num_starts": 0},
+        {"tolerance": 1e-3},
+    ],
 )
 def test_bad_parameters_are_policy_errors(bad):
     with pytest.raises(PolicyError):

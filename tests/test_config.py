@@ -129,7 +129,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(ScenarioError, match="does not exist"):
         load_scenario(tmp_path / "none.toml")
     (tmp_path / "bad.toml").write_text("name = \n")
-    with pytest.raises(ScenarioError, match="not valid TOML"):
+    with pytest.raises(ScenarioError, match="valid TOML"):
         load_scenario(tmp_path / "bad.toml")
 
 

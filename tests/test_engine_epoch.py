@@ -340,3 +340,40 @@ def test_carry_json_round_trip_is_bit_exact():
     assert a.in_force.decision.power_w.tobytes() == b.in_force.decision.power_w.tobytes()
     assert [p.effective_t_s for p in a.pending] == [p.effective_t_s for p in b.pending]
     assert a.pending[0].decision.user_ids.tobytes() == b.pending[0].decision.user_ids.tobytes()
+
+
+def test_measured_latency_maps_decide_wall_time_into_simulated_time():
+    import time
+
+    class Sleeper:
+        id = "sleeper"
+
+        def decide(self, obs):
+            time.sleep(0.05)
+            return Fixed(0.1).decide(obs)
+
+    res = run_epoch(
+        SYSTEM,
+        Sleeper(),
+        Fixed(0.4, "fb"),
+        obs_of([1]),
+        truths([[1]]),
+        Carry(),
+        settings(latency="measured", latency_scale=10.0),
+        epoch=0,
+        t_s=0.0,
+    )
+    # 0.05 s of wall time x 10 = ~0.5 s of simulated time (sleep may overrun, never underrun)
+    assert 0.5 <= res.effective_t_s < 2.5
+    assert res.kpis[0].rate_bps[0] == 0.1  # CI at 2.5 s: the new decision is in force
+
+
+def test_small_array_percentile_matches_numpy():
+    from emulator.epoch import _percentile
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 17, 200):
+        x = rng.standard_normal(n)
+        for q in (0.0, 5.0, 50.0, 100.0):
+            assert _percentile(x, q) == pytest.approx(np.percentile(x, q), abs=1e-15)
+    assert math.isnan(_percentile(np.zeros(0), 5.0))

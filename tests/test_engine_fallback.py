@@ -31,7 +31,7 @@ def test_each_failure_cause_triggers_the_fallback_and_is_counted(tmp_path):
     assert fb["detail"].str.contains("reason=invalid").sum() == counts["invalid"]
     assert fb[fb["detail"].str.contains("reason=invalid")]["detail"].str.contains("power").all()
     # what was applied is the fallback's decision (full power = P_max = 0.2 W)
-    us = tr.users[tr.users["in_decision"]]
+    us = tr.users[tr.users["in_decision"].astype(bool)]
     np.testing.assert_allclose(us["power_w"], 0.2)
 
 

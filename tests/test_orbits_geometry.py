@@ -13,7 +13,7 @@ from skyfield.sgp4lib import TEME
 from orbits import SPEED_OF_LIGHT_M_S, Site, default_constellation, geometry, load_tle, site_track
 from orbits.timebase import TimeBase
 
-START = dt.datetime(2023, 7, 18, 12, tzinfo=dt.timezone.utc)
+START = dt.datetime(2023, 7, 18, 12, tzinfo=dt.UTC)
 SITES = [Site("paris", 48.85, 2.35, 35.0), Site("quito", -0.18, -78.47, 2850.0)]
 
 
@@ -78,7 +78,9 @@ def test_doppler_and_delay_against_finite_differences(sample):
     assert np.abs(fd_rate - rr).max() < 0.02  # [m/s]
     carrier_hz = 2e9
     dop = geo.doppler_hz(carrier_hz)[..., 0].reshape(len(sample), 3, -1)[:, 1]
-    assert np.abs(dop - (-carrier_hz * fd_rate / SPEED_OF_LIGHT_M_S)).max() < 0.15  # [Hz], of +-50 kHz
+    assert (
+        np.abs(dop - (-carrier_hz * fd_rate / SPEED_OF_LIGHT_M_S)).max() < 0.15
+    )  # [Hz], of +-50 kHz
     assert np.allclose(geo.delay_s, geo.slant_range_m / 299_792_458.0, rtol=1e-15)
     with pytest.raises(ValueError, match="carrier_hz"):
         geo.doppler_hz(-1.0)

@@ -13,7 +13,7 @@ from orbits import PASS_COLUMNS, Site, default_constellation, geometry, pass_pla
 from orbits import passes as passes_mod
 from orbits.timebase import TimeBase
 
-START = dt.datetime(2023, 7, 18, 12, tzinfo=dt.timezone.utc)
+START = dt.datetime(2023, 7, 18, 12, tzinfo=dt.UTC)
 DAY_S = 86_400.0
 
 
@@ -148,3 +148,19 @@ def test_bad_arguments(sample):
         pass_plan(sample, site, START, 10.0, 95.0, cache=False)
     with pytest.raises(ValueError, match="lat_deg"):
         Site("bad", 91.0, 0.0)
+
+
+def test_walker_passes_match_skyfield():
+    from orbits import walker_delta
+
+    c = walker_delta(12, 3, 1, 800e3, 60.0, START)
+    site = Site("tokyo", 35.68, 139.69, 40.0)
+    plan = pass_plan(c, site, START, DAY_S, 15.0, cache=False)
+    n_events = 0
+    for i, sid in enumerate(c.sat_ids):
+        ours = _plan_events(plan[plan["sat_id"] == sid], DAY_S)
+        ref = _skyfield_events(c, i, site, DAY_S, 15.0)
+        n_events += len(ours)
+        assert [k for _, k in ours] == [k for _, k in ref]
+        assert np.abs(np.array([t for t, _ in ours]) - [t for t, _ in ref]).max(initial=0) < 1.0
+    assert n_events > 20

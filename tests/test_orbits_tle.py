@@ -114,6 +114,8 @@ def test_empty_file(tmp_path):
     path.write_text("\n  \n")
     with pytest.raises(TLEError, match="empty.tle: expected at least one"):
         load_tle(path)
+    with pytest.raises(TLEError, match="expected at least one"):
+        load_tle("")
 
 
 def test_dangling_name():

@@ -49,7 +49,7 @@ def test_bootstrap_matches_scipy_percentile_bootstrap():
 
 
 def test_coverage_of_known_difference():
-    """Over 400 synthetic studies the 95 % paired-t CI covers the true difference ~95 % of the time."""
+    """Over 400 synthetic studies the 95 % paired-t CI covers the true difference ~95 %."""
     true_diff = 0.7
     covered = 0
     trials = 400

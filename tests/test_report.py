@@ -91,12 +91,20 @@ def fake_study(tmp_path_factory) -> Path:
         for s in SEEDS:
             rel = run_rel_dir(p, s)
             if p == "good-v1" and s == 3:  # one failed run: reported, not paired
-                runs.append({"policy_id": p, "seed": s, "rel_dir": rel, "status": "failed",
-                             "error": "RuntimeError: boom"})
+                runs.append(
+                    {
+                        "policy_id": p,
+                        "seed": s,
+                        "rel_dir": rel,
+                        "status": "failed",
+                        "error": "RuntimeError: boom",
+                    }
+                )
                 continue
             _write_fake_trace(root / rel, p, s)
-            runs.append({"policy_id": p, "seed": s, "rel_dir": rel, "status": "complete",
-                         "error": None})
+            runs.append(
+                {"policy_id": p, "seed": s, "rel_dir": rel, "status": "complete", "error": None}
+            )
     (root / "study.json").write_text(
         json.dumps(
             {
@@ -154,8 +162,11 @@ def test_report_lists_every_policy_and_metric(fake_study, capsys):
     text = (fake_study / "report.md").read_text()
     for p in POLICIES:
         assert f"| {p} |" in text
-    labels = [v[0] for k, v in {**PAIRED_METRICS, **TIMING_METRICS}.items()
-              if k != "energy_efficiency_bit_per_j"]  # the fake system defines no EE
+    labels = [
+        v[0]
+        for k, v in {**PAIRED_METRICS, **TIMING_METRICS}.items()
+        if k != "energy_efficiency_bit_per_j"
+    ]  # the fake system defines no EE
     for label in labels + ["fallbacks", "fallback causes", "timeout: 6"]:
         assert label in text, label
     assert "Paired differences vs `full-power-v1`" in text

@@ -82,7 +82,9 @@ def test_cli_only_one_item(tmp_path, capsys, monkeypatch):
         dataclasses.replace(CI, tau_p_values=(8, 10, 12, 30), drops_tau=3),
     )
     out = tmp_path / "fig5"
-    assert main(["reproduce", "002", "--quick", "--only", "fig5", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["reproduce", "002", "--quick", "--only", "fig5", "--out", str(out), "--quiet"]) == 0
+    )
     assert (out / "fig5.png").exists() and (out / "fig5.csv").exists()
     assert not (out / "fig7.png").exists()
     rows = json.loads((out / "summary.json").read_text())

@@ -27,8 +27,12 @@ FULL = cf.params_from_dict({}, "PHYS")
 
 
 def _model(variant: str, n_ant: int = 25, hidden: int = 16, layers: int = 3, seed: int = 3):
-    net = SHGNN(gr.sat_feature_dim(n_ant), hidden, layers, variant)
+    net = SHGNN(gr.sat_feature_dim(n_ant), hidden, layers, variant, refine_steps=2)
     init_parameters(net, torch.Generator().manual_seed(seed))
+    if variant == "refine":  # non-zero refinement heads, so the refinement path is exercised
+        gen = torch.Generator().manual_seed(seed + 1)
+        for step in net.refine:
+            step.head[2].weight.data.uniform_(-0.5, 0.5, generator=gen)
     return net.eval()
 
 
@@ -38,13 +42,20 @@ def _norm(obs_list):
 
 
 def _forward(net, obs, norm, dtype=torch.float64):
-    st = cf.statistics(obs).normalised() if net.variant == "enhanced" else None
+    st = cf.statistics(obs).normalised() if gr.uses_statistics(net.variant) else None
     g = gr.features(obs, norm, net.variant, st)
     t = gr.collate([g], with_loss=False)
     net = net.to(dtype)
     with torch.no_grad():
         w = None if t["w_in"] is None else t["w_in"].to(dtype)
-        x = net(t["edge_ap_ue"].to(dtype), t["edge_sat_ue"].to(dtype), t["ue_feat"].to(dtype), w)
+        x = net(
+            t["edge_ap_ue"].to(dtype),
+            t["edge_sat_ue"].to(dtype),
+            t["ue_feat"].to(dtype),
+            w,
+            t["a_tilde"],
+            t["d_tilde"],
+        )
     return x[0].numpy()
 
 
@@ -108,7 +119,7 @@ def test_networkx_roundtrip_and_counts():
 
 
 # --- equivariance / any size -----------------------------------------------------------------
-@pytest.mark.parametrize("variant", ["paper_literal", "neighbour", "enhanced"])
+@pytest.mark.parametrize("variant", ["paper_literal", "neighbour", "enhanced", "refine"])
 def test_user_permutation_equivariance_and_ap_invariance(variant):
     obs = cf.snapshot_observation(FULL, 12, 11, 0)
     norm = _norm([obs])
@@ -128,8 +139,9 @@ def test_user_permutation_equivariance_and_ap_invariance(variant):
     assert np.ptp(x) > 1e-4
 
 
-def test_same_weights_any_size():
-    net = _model("enhanced")
+@pytest.mark.parametrize("variant", ["neighbour", "refine"])
+def test_same_weights_any_size(variant):
+    net = _model(variant)
     obs_small = cf.snapshot_observation(cf.params_from_dict({"num_aps": 8}, "PHYS"), 6, 5, 0)
     obs_big = cf.snapshot_observation(FULL, 50, 5, 0)
     norm = _norm([obs_big])
@@ -161,11 +173,25 @@ def test_five_epochs_lower_the_loss(tmp_path, monkeypatch):
     params = make_params(d["profile"], {**cfg["params"], "num_aps": d["num_aps"]}, d["tau_p"])
     val = load_dataset(params, d["num_users"], split_seed(d["seed"], "val"), d["n_val"])
     t = gr.collate(val.graphs(gr.Normalisation.from_dict(meta["normalisation"]), "enhanced"))
-    assert tr.mean_sum_rate_mbps(net, t) == pytest.approx(hist[-1]["best_val_mbps"], rel=1e-9)
-    # independent reference: the numpy closed form on the same fractions
+    eps_s = cfg["train"]["eps_s"]
+    assert tr.mean_sum_rate_mbps(net, t, eps_s=eps_s) == pytest.approx(
+        hist[-1]["best_val_mbps"], rel=1e-9
+    )
+    # independent reference: the numpy closed form on the same fractions, rule (44) applied
     with torch.no_grad():
-        x = net(t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"]).double().numpy()
+        x = tr._forward(net, t).double().numpy()
+    x = np.where(x > eps_s, x, 0.0)
     assert val.sum_rate_bps(x).mean() / 1e6 == pytest.approx(hist[-1]["best_val_mbps"], rel=1e-6)
+
+
+def test_applied_fraction_thresholds_with_straight_through_gradient():
+    from policies.shgnn.train import applied_fraction
+
+    x = torch.tensor([5e-4, 1e-3, 2e-3, 0.5], dtype=torch.float64, requires_grad=True)
+    y = applied_fraction(x, 1e-3)
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 0.0, 2e-3, 0.5])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(4))
 
 
 def test_bad_config_is_one_line_exit_2(tmp_path):

@@ -172,3 +172,15 @@ def _set_manifest(root, **kw):
     m = json.loads((root / "manifest.json").read_text())
     m.update(kw)
     (root / "manifest.json").write_text(json.dumps(m))
+
+
+def test_resume_drops_a_torn_last_part(tmp_path):
+    # after an OS crash without fsync a renamed part may hold a truncated file
+    w = traces.TraceWriter(tmp_path, fsync=False)
+    w.create(manifest())
+    w.write_part(0, part_rows(0, 2), {"next_epoch": 2})
+    w.write_part(1, part_rows(2, 2), {"next_epoch": 4})
+    f = tmp_path / "parts" / "part-000001" / "events.parquet"
+    f.write_bytes(f.read_bytes()[:20])
+    assert w.open_for_resume() == [0]
+    assert traces.load(tmp_path).carry() == {"next_epoch": 2}

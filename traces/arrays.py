@@ -7,6 +7,7 @@ arrays whose bytes equal the originals (NaN payloads included). Used for replay.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 
@@ -24,17 +25,23 @@ def encode_arrays(arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
     Args:
         arrays: name -> array (any shape, numeric or bool dtype).
     """
-    layout: dict[str, list] = {}
+    key = []
     cells: dict[str, object] = {}
     for name in sorted(arrays):
         a = np.asarray(arrays[name])
         if a.dtype.kind not in "biufc":
             raise TypeError(f"array {name!r} has dtype {a.dtype}; expected bool/int/float/complex")
         a = a.astype(a.dtype.newbyteorder("<"), order="C", copy=False)
-        layout[name] = [a.dtype.str, list(a.shape)]
+        key.append((name, a.dtype.str, a.shape))
         cells[ARRAY_PREFIX + name] = a.tobytes()
-    cells[LAYOUT_COLUMN] = json.dumps(layout, sort_keys=True, separators=(",", ":"))
+    cells[LAYOUT_COLUMN] = _layout_json(tuple(key))
     return cells
+
+
+@functools.lru_cache(maxsize=4096)
+def _layout_json(key: tuple) -> str:
+    layout = {name: [dtype, list(shape)] for name, dtype, shape in key}
+    return json.dumps(layout, sort_keys=True, separators=(",", ":"))
 
 
 def decode_arrays(row: Mapping[str, object]) -> dict[str, np.ndarray]:

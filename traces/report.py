@@ -16,9 +16,16 @@ Metric definitions (per run, i.e. one policy on one seed):
   ``(sum r)^2 / (K sum r^2)`` of the rates of the K users present.
 * ``outage_share``: share of (user, epoch) samples whose rate is below ``outage_bps``
   (default 100 kbit/s; an unscheduled user is in outage).
-* ``scheduled_share``: share of (user, epoch) samples in which the user was scheduled.
+* ``scheduled_share``: share of (user, epoch) samples in which the user was scheduled by the
+  decision *in force* (the user row's ``scheduled_share`` over the epoch's sampled intervals,
+  so decision latency counts).
 * ``decision_time_p50_s`` / ``decision_time_p99_s``: percentiles of the measured wall-clock
-  time of ``decide`` over the run's epochs (pooled over seeds in the policy table).
+  time of ``decide`` (the ``wall`` table) over the run's epochs that had users (pooled over
+  seeds in the policy table).
+
+A (user, epoch) sample is a row of the ``users`` table whose user was present in at least one
+sampled coherence interval of the epoch (``intervals_present > 0``); its rate is the mean over
+those intervals.
 * ``fallbacks``: epochs decided by the fallback policy, by cause.
 
 Paired differences: for each policy and KPI, ``d_s = KPI[policy, s] - KPI[baseline, s]`` over
@@ -31,14 +38,14 @@ Wall-clock KPIs are not paired (they depend on the machine, not the seed).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from traces.stats import CI_METHODS, jain_index, paired_ci
+from traces.stats import CI_METHODS, paired_ci
 
 #: KPIs compared in pairs, with their display label and scale for the tables.
 PAIRED_METRICS: dict[str, tuple[str, float, str]] = {
@@ -65,7 +72,12 @@ DECIDE_TIME_COL = "wall_decide_s"  # in the ``wall`` table
 FALLBACK_COL = "fallback_reason"
 USER_COL = "user_id"
 RATE_COL = "rate_bps"
-SCHED_COL = "scheduled"
+SCHED_COL = "scheduled"  # decided schedule
+APPLIED_SCHED_COL = (
+    "scheduled_share"  # share of sampled intervals scheduled by the decision in force
+)
+PRESENT_COL = "intervals_present"
+SOURCE_COL = "decision_source"
 
 
 @dataclass(frozen=True)
@@ -130,16 +142,24 @@ def summarize_run(
         ee = ee[np.isfinite(ee)]
         m["energy_efficiency_bit_per_j"] = float(ee.mean()) if ee.size else math.nan
 
-    rate = users[RATE_COL].to_numpy(np.float64) if len(users) else np.zeros(0)
-    sched = users[SCHED_COL].to_numpy(bool) if len(users) else np.zeros(0, bool)
+    # (user, epoch) samples: users scored in at least one sampled interval of the epoch
+    present = users[RATE_COL].notna() if len(users) else pd.Series([], dtype=bool)
+    if len(users) and PRESENT_COL in users:
+        present &= users[PRESENT_COL].fillna(0).to_numpy() > 0
+    u = users[present.to_numpy(bool)] if len(users) else users
+    rate = u[RATE_COL].to_numpy(np.float64) if len(u) else np.zeros(0)
+    if len(u) and APPLIED_SCHED_COL in u:  # schedule in force (accounts for latency)
+        sched = u[APPLIED_SCHED_COL].to_numpy(np.float64)
+    else:
+        sched = u[SCHED_COL].to_numpy(np.float64) if len(u) else np.zeros(0)
     if rate.size:
-        per_user = users.groupby(USER_COL, sort=True)[RATE_COL].mean().to_numpy(np.float64)
+        per_user = u.groupby(USER_COL, sort=True)[RATE_COL].mean().to_numpy(np.float64)
         m["user_throughput_p5_bps"] = float(np.percentile(per_user, 5.0))
-        jains = [
-            jain_index(g.to_numpy(np.float64))
-            for _, g in users.groupby(EPOCH_COL, sort=True)[RATE_COL]
-        ]
-        jains = np.asarray([j for j in jains if np.isfinite(j)])
+        # Jain per epoch, vectorised: (sum r)^2 / (K sum r^2) over the K users present
+        g = pd.DataFrame({"e": u[EPOCH_COL].to_numpy(), "r": rate, "r2": rate * rate})
+        agg = g.groupby("e", sort=True).agg(s=("r", "sum"), s2=("r2", "sum"), n=("r", "size"))
+        ok = agg["s2"].to_numpy() > 0.0
+        jains = (agg["s"] ** 2 / (agg["n"] * agg["s2"])).to_numpy(np.float64)[ok]
         m["jain_fairness"] = float(jains.mean()) if jains.size else math.nan
         m["outage_share"] = float(np.mean(rate < outage_bps))
         m["scheduled_share"] = float(np.mean(sched))
@@ -148,11 +168,13 @@ def summarize_run(
         for k in ("user_throughput_p5_bps", "jain_fairness", "outage_share", "scheduled_share"):
             m[k] = math.nan
 
-    decide = (
-        wall[DECIDE_TIME_COL].to_numpy(np.float64)
-        if wall is not None and DECIDE_TIME_COL in wall
-        else np.zeros(0)
-    )
+    decide = np.zeros(0)
+    if wall is not None and DECIDE_TIME_COL in wall and len(wall):
+        w = wall[[EPOCH_COL, DECIDE_TIME_COL]]
+        if SOURCE_COL in epochs:  # epochs without users call no policy: not timed
+            busy = epochs.loc[epochs[SOURCE_COL] != "idle", EPOCH_COL]
+            w = w[w[EPOCH_COL].isin(busy)]
+        decide = w[DECIDE_TIME_COL].to_numpy(np.float64)
     decide = decide[np.isfinite(decide)]
     m["decision_time_p50_s"] = float(np.percentile(decide, 50)) if decide.size else math.nan
     m["decision_time_p99_s"] = float(np.percentile(decide, 99)) if decide.size else math.nan
@@ -162,8 +184,8 @@ def summarize_run(
     timeline = pd.DataFrame(
         {TIME_COL: epochs[TIME_COL].to_numpy(np.float64), SUM_RATE_COL: sum_rate}
     )
-    if len(users):
-        share = users.groupby(EPOCH_COL, sort=True)[SCHED_COL].mean()
+    if len(u):
+        share = pd.Series(sched, index=u.index).groupby(u[EPOCH_COL], sort=True).mean()
         timeline["scheduled_share"] = (
             epochs[EPOCH_COL].map(share).to_numpy(np.float64) if EPOCH_COL in epochs else np.nan
         )

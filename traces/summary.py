@@ -77,6 +77,15 @@ def summary_rows(trace: Trace) -> list[tuple[str, str]]:
                 f"{_pct(d, 50):.3f} / {_pct(d, 99):.3f} / {d.max():.3f}",
             )
         )
+    solve_cols = [c for c in wall.columns if c.startswith("wall_diag_") and "solve" in c]
+    for col in solve_cols:
+        d = pd.to_numeric(wall[col], errors="coerce") * 1e3
+        rows.append(
+            (
+                f"solver time [ms] p50 / p99 ({col[len('wall_diag_') :]})",
+                f"{_pct(d, 50):.3f} / {_pct(d, 99):.3f}",
+            )
+        )
     if len(ev):
         kinds = ev["kind"].value_counts().to_dict()
         rows.append(

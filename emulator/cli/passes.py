@@ -70,7 +70,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def _check(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.lat) and -90.0 <= args.lat <= 90.0):
-        raise UsageError(f"--lat: expected a latitude in [-90, 90] deg, got {args.lat}; fix the value")
+        raise UsageError(
+            f"--lat: expected a latitude in [-90, 90] deg, got {args.lat}; fix the value"
+        )
     if not (math.isfinite(args.lon) and -180.0 <= args.lon < 360.0):
         raise UsageError(
             f"--lon: expected a longitude in [-180, 360) deg, got {args.lon}; fix the value"
@@ -135,7 +137,12 @@ def handler(args: argparse.Namespace) -> int:
         kept, site, start, duration_s, args.min_elevation_deg, cache=not args.no_cache
     )
     events = orbits.serving_plan(
-        plan, start, duration_s, rule=args.rule, constellation=kept, site=site,
+        plan,
+        start,
+        duration_s,
+        rule=args.rule,
+        constellation=kept,
+        site=site,
         cache=not args.no_cache,
     )
     elapsed = time.perf_counter() - t_wall

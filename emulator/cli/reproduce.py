@@ -1,4 +1,4 @@
-"""``reproduce PAPER [--quick] [--only ITEM] [--out DIR]``: regenerate a paper's figures (DESIGN §9).
+"""``reproduce PAPER [--quick] [--only ITEM] [--out DIR]``: a paper's figures (DESIGN §9).
 
 The heavy lifting is in ``experiments/<paper>/``; this module only parses, checks the input and
 reports. Exit status: 0 when every hard check passes, 1 when one fails, 2 on bad input.
@@ -66,9 +66,11 @@ def handler(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise UsageError(f"--out must be a folder, got the file {str(out)!r}; fix: another path")
+            raise UsageError(
+                f"--out must be a folder, got the file {str(out)!r}; fix: another path"
+            )
     else:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         suffix = f"-{items[0]}" if args.only else ""
         out = Path("runs") / f"reproduce-{key}-{config}{suffix}-{stamp}"
     repro = Reproduction(key, out, config)

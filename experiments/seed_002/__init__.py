@@ -8,13 +8,14 @@ under both parameter profiles (PHYS, CAL) and, for Figs. 3-6, both CPU combining
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 ITEMS = ("fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "table1")
 
 
-def run(repro, items, quick: bool = False, log: Callable[[str], None] | None = None,
-        config=None) -> None:
+def run(
+    repro, items, quick: bool = False, log: Callable[[str], None] | None = None, config=None
+) -> None:
     """Regenerate ``items`` into ``repro`` (an :class:`experiments.common.Reproduction`).
 
     Args:

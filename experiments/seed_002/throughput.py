@@ -19,7 +19,7 @@ power of §VI-A).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -111,7 +111,9 @@ def _plot_cdfs(data_by_profile: dict, per_user: bool, title: str):
     import matplotlib.pyplot as plt
 
     profiles = list(data_by_profile)
-    fig, axes = plt.subplots(2, len(profiles), figsize=(6 * len(profiles), 8), squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(profiles), figsize=(6 * len(profiles), 8), squeeze=False, constrained_layout=True
+    )
     colors = {"space": "C0", "ground": "C1", "space_ground": "C2"}
     for j, profile in enumerate(profiles):
         for i, comb in enumerate(("equal", "lsfd2")):
@@ -119,14 +121,24 @@ def _plot_cdfs(data_by_profile: dict, per_user: bool, title: str):
             for arch in ("space_ground", "space", "ground"):
                 name = curve_name(arch, comb)
                 d = data_by_profile[profile][name]
-                for kind, style in (("ana", "-"), ("mc", "o")):
-                    if d[kind].size == 0:
-                        continue
-                    x = d[kind].ravel() if per_user else d[kind].sum(1)
+                n_mc = d["mc"].shape[0]
+                series = [("analysis", d["ana"], "-", {})]
+                if n_mc:
+                    series += [
+                        ("analysis, MC drops", d["ana"][:n_mc], ":", {"linewidth": 1}),
+                        ("Monte Carlo", d["mc"], "o", {"markevery": 10, "fillstyle": "none"}),
+                    ]
+                for label, arr, style, kw in series:
+                    x = arr.ravel() if per_user else arr.sum(1)
                     lv, q = quantiles(x)
-                    label = f"{ARCH_LABEL[arch]} ({'analysis' if kind == 'ana' else 'Monte Carlo'})"
-                    kw = {"markevery": 10, "fillstyle": "none"} if kind == "mc" else {}
-                    ax.plot(q, lv, style, color=colors[arch], label=label, **kw)
+                    ax.plot(
+                        q,
+                        lv,
+                        style,
+                        color=colors[arch],
+                        label=f"{ARCH_LABEL[arch]} ({label})",
+                        **kw,
+                    )
             ax.set_title(f"{profile}, CPU combining = {comb}")
             ax.set_xlabel(("Per-user" if per_user else "Sum") + " throughput [Mbps]")
             ax.set_ylabel("CDF")
@@ -204,22 +216,42 @@ def run_fig3_fig4(repro: Reproduction, cfg: Config, items: list[str], log) -> No
             )
             for name, s in sums.items():
                 arch = name.split("[")[0]
-                repro.value("fig4", f"mean_sum_throughput[{name},{profile}]",
-                            PAPER["fig4_mean"][arch], s.mean(), "Mbps")
-                repro.value("fig4", f"p5_sum_throughput[{name},{profile}]",
-                            PAPER["fig4_p5"][arch], np.percentile(s, 5), "Mbps")
+                repro.value(
+                    "fig4",
+                    f"mean_sum_throughput[{name},{profile}]",
+                    PAPER["fig4_mean"][arch],
+                    s.mean(),
+                    "Mbps",
+                )
+                repro.value(
+                    "fig4",
+                    f"p5_sum_throughput[{name},{profile}]",
+                    PAPER["fig4_p5"][arch],
+                    np.percentile(s, 5),
+                    "Mbps",
+                )
             ratio_p5 = np.percentile(sums["space"], 5) / sums["space"].mean()
-            repro.claim("fig4", f"space_p5_within_10pct_of_mean[{profile}]", ratio_p5 >= 0.9,
-                        note=f"p5/mean = {ratio_p5:.3f} (paper 30.5/32.1 = 0.950)")
+            repro.claim(
+                "fig4",
+                f"space_p5_within_10pct_of_mean[{profile}]",
+                ratio_p5 >= 0.9,
+                note=f"p5/mean = {ratio_p5:.3f} (paper 30.5/32.1 = 0.950)",
+            )
         if "fig3" in items:
             g = per_user_median["ground"]
             for name in ("space", "space_ground[equal]", "space_ground[lsfd2]"):
                 arch = name.split("[")[0]
-                repro.value("fig3", f"median_per_user_ratio_to_ground[{name},{profile}]",
-                            PAPER["fig3_median_ratio"][arch], per_user_median[name] / g, "x")
+                repro.value(
+                    "fig3",
+                    f"median_per_user_ratio_to_ground[{name},{profile}]",
+                    PAPER["fig3_median_ratio"][arch],
+                    per_user_median[name] / g,
+                    "x",
+                )
             for name, m in per_user_median.items():
-                repro.value("fig3", f"median_per_user_throughput[{name},{profile}]", None, m,
-                            "Mbps")
+                repro.value(
+                    "fig3", f"median_per_user_throughput[{name},{profile}]", None, m, "Mbps"
+                )
 
 
 def tau_data(cfg: Config, profile: str, log) -> dict:
@@ -271,7 +303,9 @@ def run_fig5_fig6(repro: Reproduction, cfg: Config, items: list[str], log) -> No
     for item, idx, what in (("fig5", 0, "per-user"), ("fig6", 1, "sum")):
         if item not in items:
             continue
-        fig, axes = plt.subplots(1, len(data), figsize=(6 * len(data), 4.5), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(data), figsize=(6 * len(data), 4.5), squeeze=False, constrained_layout=True
+        )
         cols: dict[str, list] = {"profile": [], "curve": [], "tau_c": [], "tau_p": [], "mbps": []}
         for j, (profile, curves) in enumerate(data.items()):
             ax = axes[0, j]
@@ -301,8 +335,12 @@ def run_fig5_fig6(repro: Reproduction, cfg: Config, items: list[str], log) -> No
                     np.all(sg[tc][1] >= np.maximum(curves["space"][tc][1], curves["ground"][tc][1]))
                     for tc in (200, 100_000)
                 )
-                repro.claim("fig6", f"space_ground_above_both_branches_all_tau_p[{comb},{profile}]",
-                            bool(best), note="paper: integrated network outperforms both")
+                repro.claim(
+                    "fig6",
+                    f"space_ground_above_both_branches_all_tau_p[{comb},{profile}]",
+                    bool(best),
+                    note="paper: integrated network outperforms both",
+                )
     if "fig5" not in items:
         return
     for profile, curves in data.items():
@@ -311,17 +349,36 @@ def run_fig5_fig6(repro: Reproduction, cfg: Config, items: list[str], log) -> No
         space1e5 = curves["space"][100_000][0]
         if i10 is not None:
             v = float(space200[i10])
-            repro.claim("fig5", f"space_per_user_tc200_tp10_in_[2.8,3.6][{profile}]",
-                        2.8 <= v <= 3.6, hard=hard, note=f"{v:.3f} Mbps")
+            repro.claim(
+                "fig5",
+                f"space_per_user_tc200_tp10_in_[2.8,3.6][{profile}]",
+                2.8 <= v <= 3.6,
+                hard=hard,
+                note=f"{v:.3f} Mbps",
+            )
             for name, by_tc in curves.items():
                 arch = name.split("[")[0]
-                repro.value("fig5", f"per_user_tc200_tp10[{name},{profile}]",
-                            PAPER["fig5_tp10"][arch], by_tc[200][0][i10], "Mbps")
+                repro.value(
+                    "fig5",
+                    f"per_user_tc200_tp10[{name},{profile}]",
+                    PAPER["fig5_tp10"][arch],
+                    by_tc[200][0][i10],
+                    "Mbps",
+                )
         peak = int(taus[int(np.argmax(space200))])
         falls = bool(space200[-1] < space200.max())
-        repro.claim("fig5", f"space_tc200_peak_tau_p_in_[8,12][{profile}]",
-                    8 <= peak <= 12 and falls, hard=hard,
-                    note=f"peak at tau_p = {peak}, {space200.max():.3f} -> {space200[-1]:.3f} Mbps")
+        repro.claim(
+            "fig5",
+            f"space_tc200_peak_tau_p_in_[8,12][{profile}]",
+            8 <= peak <= 12 and falls,
+            hard=hard,
+            note=f"peak at tau_p = {peak}, {space200.max():.3f} -> {space200[-1]:.3f} Mbps",
+        )
         nondecr = bool(np.all(np.diff(space1e5) >= -1e-9 * space1e5[1:]))
-        repro.claim("fig5", f"space_tc1e5_nondecreasing_in_tau_p[{profile}]", nondecr, hard=hard,
-                    note=f"{space1e5[0]:.3f} -> {space1e5[-1]:.3f} Mbps")
+        repro.claim(
+            "fig5",
+            f"space_tc1e5_nondecreasing_in_tau_p[{profile}]",
+            nondecr,
+            hard=hard,
+            note=f"{space1e5[0]:.3f} -> {space1e5[-1]:.3f} Mbps",
+        )

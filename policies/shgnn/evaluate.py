@@ -63,7 +63,11 @@ def gnn_fractions(weights: str, ds, batch_size: int = 50) -> np.ndarray:
     with torch.inference_mode():
         for s in range(0, len(graphs), batch_size):
             t = collate(graphs[s : s + batch_size], with_loss=False)
-            out.append(model(t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"]).double())
+            x = model(
+                t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"], t["a_tilde"],
+                t["d_tilde"],
+            )  # fmt: skip
+            out.append(x.double())
     return torch.cat(out).numpy()
 
 

@@ -36,12 +36,17 @@ from emulator.units import linear_to_db
 
 #: Model variants: the printed layers (48)-(50), the neighbour-state fix of erratum E10, and the
 #: neighbour-state graph with per-UE statistics and UE-UE interference edges.
-VARIANTS = ("paper_literal", "neighbour", "enhanced")
+VARIANTS = ("paper_literal", "neighbour", "enhanced", "refine")
 
 #: number of per-UE closed-form statistics used by the ``"enhanced"`` variant.
 NUM_UE_STATS = 6
 
 _TINY_GAIN = 1e-30  # floor before dB, so an exactly-zero gain (removed branch) stays finite
+
+
+def uses_statistics(variant: str) -> bool:
+    """True for the variants whose features need ``statistics(obs).normalised()``."""
+    return variant in ("enhanced", "refine")
 
 
 def sat_feature_dim(num_antennas: int) -> int:
@@ -51,7 +56,7 @@ def sat_feature_dim(num_antennas: int) -> int:
 
 def ue_feature_dim(variant: str) -> int:
     """Dimension of the UE input feature for ``variant``."""
-    return 1 + (NUM_UE_STATS if variant == "enhanced" else 0)
+    return 1 + (NUM_UE_STATS if uses_statistics(variant) else 0)
 
 
 def check_variant(variant: str) -> str:
@@ -70,8 +75,8 @@ class Normalisation:
         beta_db_std: its standard deviation [dB].
         sat_scale: ``c_s``, median of ``beta_k / sigma_a^2`` (linear).
         pmax_ref_w: reference budget; the UE feature is ``P_max,k / pmax_ref_w`` [W].
-        stats_mean: means of the per-UE statistics (``"enhanced"`` only). Shapes: [4].
-        stats_std: their standard deviations. Shapes: [4].
+        stats_mean: means of the per-UE statistics (``"enhanced"`` only). Shapes: [NUM_UE_STATS].
+        stats_std: their standard deviations. Shapes: [NUM_UE_STATS].
     """
 
     beta_db_mean: float
@@ -108,7 +113,7 @@ class GraphArrays:
     Attributes:
         edge_ap_ue: normalised AP-UE edge feature. Shapes: [M, K, 1] float32.
         edge_sat_ue: normalised SAT-UE edge feature (47). Shapes: [K, F] float32.
-        ue_feat: UE input feature. Shapes: [K, 1] or [K, 5] float32.
+        ue_feat: UE input feature. Shapes: [K, 1] or [K, 1 + NUM_UE_STATS] float32.
         w_in: UE-UE interference-edge weights (``"enhanced"``), else None. Shapes: [K, K] float32.
         a_tilde: ``P_max a^2 / NO`` for the loss, or None. Shapes: [K] float64.
         d_tilde: ``D P_max / NO`` for the loss, or None. Shapes: [K, K] float64.
@@ -271,9 +276,9 @@ def features(
     if stats is not None:
         a_t = np.asarray(stats[0], dtype=np.float64)
         d_t = np.asarray(stats[1], dtype=np.float64)
-    if variant == "enhanced":
+    if uses_statistics(variant):
         if stats is None:
-            raise ValueError("variant 'enhanced' needs stats=(A~, D~) from statistics(obs)")
+            raise ValueError(f"variant {variant!r} needs stats=(A~, D~) from statistics(obs)")
         s = (ue_statistics_raw(a_t, d_t) - np.asarray(norm.stats_mean)) / np.asarray(
             norm.stats_std
         )
@@ -383,8 +388,8 @@ def collate(graphs, with_loss: bool = True) -> dict:
 
     Returns:
         dict with ``edge_ap_ue`` [B,M,K,1], ``edge_sat_ue`` [B,K,F], ``ue_feat`` [B,K,Fu],
-        ``w_in`` [B,K,K] or None, and (if ``with_loss``) ``a_tilde`` [B,K] / ``d_tilde``
-        [B,K,K] float64 and ``prelog_bps`` [B] float64.
+        ``w_in`` [B,K,K] or None, ``a_tilde`` [B,K] / ``d_tilde`` [B,K,K] float64 (None when
+        the graphs carry no statistics), and (if ``with_loss``) ``prelog_bps`` [B] float64.
 
     Raises:
         ValueError: graphs of different (M, K) in one batch.
@@ -403,8 +408,11 @@ def collate(graphs, with_loss: bool = True) -> dict:
     }
     if graphs[0].w_in is not None:
         out["w_in"] = torch.from_numpy(np.stack([g.w_in for g in graphs]))
+    have_stats = all(g.a_tilde is not None for g in graphs)
+    out["a_tilde"] = torch.from_numpy(np.stack([g.a_tilde for g in graphs])) if have_stats else None
+    out["d_tilde"] = torch.from_numpy(np.stack([g.d_tilde for g in graphs])) if have_stats else None
     if with_loss:
-        out["a_tilde"] = torch.from_numpy(np.stack([g.a_tilde for g in graphs]))
-        out["d_tilde"] = torch.from_numpy(np.stack([g.d_tilde for g in graphs]))
+        if not have_stats:
+            raise ValueError("a loss batch needs A~ and D~ in every graph (pass stats=...)")
         out["prelog_bps"] = torch.tensor([g.prelog_bps for g in graphs], dtype=torch.float64)
     return out

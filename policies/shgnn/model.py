@@ -28,7 +28,37 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from policies.shgnn.graph import check_variant, ue_feature_dim
+from policies.shgnn.graph import check_variant, ue_feature_dim, uses_statistics
+
+#: number of per-UE features of the current power vector fed to a refinement step.
+NUM_REFINE_FEATURES = 5
+
+
+def refine_features(x: torch.Tensor, a_tilde: torch.Tensor, d_tilde: torch.Tensor) -> torch.Tensor:
+    """Per-UE features of the closed form (S8) at the current power fractions ``x``.
+
+    With ``I = 1 + D~ x`` and ``S = x A~``: the spectral efficiency ``ln(1 + S/I)``, the two
+    parts of the exact sum-rate gradient ``d/dx_k sum_j ln(1 + SINR_j) = b_k - h_k`` --
+    ``b_k = A~_k / (I_k + S_k)`` (own benefit) and ``h_k = sum_j D~_jk S_j / (I_j (I_j + S_j))``
+    (harm to every user, itself included through ``D~_kk``) -- as ``ln b / 10``,
+    ``ln h / 10`` and ``tanh(ln(b / h) / 4)``, and ``x`` itself. Computed in float64.
+
+    Shapes: x, a_tilde [B, K]; d_tilde [B, K, K] -> [B, K, 5] (dtype of ``x``).
+    """
+    xd = x.double()
+    interference = torch.matmul(d_tilde, xd.unsqueeze(-1)).squeeze(-1) + 1.0
+    signal = xd * a_tilde
+    benefit = a_tilde / (interference + signal)
+    victim = signal / (interference * (interference + signal))
+    harm = torch.matmul(d_tilde.transpose(1, 2), victim.unsqueeze(-1)).squeeze(-1)
+    tiny = 1e-30
+    lb = torch.log(benefit + tiny)
+    lh = torch.log(harm + tiny)
+    feats = torch.stack(
+        [torch.log1p(signal / interference), lb / 10.0, lh / 10.0, torch.tanh((lb - lh) / 4.0), xd],
+        dim=-1,
+    )
+    return feats.to(x.dtype)
 
 
 class NodeMLP(nn.Module):
@@ -88,7 +118,7 @@ class SHGNNLayer(nn.Module):
         self.mlp5 = EdgeMLP(1, du if literal else db, h)
         self.mlp6 = EdgeMLP(sat_dim, du if literal else ds, h)
         extra = 0
-        if variant == "enhanced":
+        if uses_statistics(variant):
             self.uu_in = nn.Linear(du, h)
             self.uu_out = nn.Linear(du, h)
             extra = 2 * h
@@ -111,7 +141,7 @@ class SHGNNLayer(nn.Module):
         state6 = u if literal else s
         a_us = self.mlp6.lin_out(self.mlp6.hidden(self.mlp6.lin_e(e_sat), state6))  # [B,K,H]
         parts = [u, a_ua, a_us]
-        if self.variant == "enhanced":
+        if uses_statistics(self.variant):
             parts.append(torch.matmul(w_in, self.uu_in(u)))  # interferers of k
             parts.append(torch.matmul(w_in.transpose(1, 2), self.uu_out(u)))  # victims of k
         u_new = torch.relu(self.mlp7(*parts))
@@ -129,6 +159,34 @@ class SHGNNLayer(nn.Module):
         return u_new, b_new, s_new
 
 
+class RefineStep(nn.Module):
+    """One learned refinement of the powers (variant ``"refine"``, not in seed 002).
+
+    ``u <- ReLU(MLP(u, f(x), W u, W^T u))`` and ``z <- z + MLP_out(u)``, with ``f`` the
+    closed-form features of :func:`refine_features` at the current ``x = sigmoid(z)``: an
+    unrolled, learned ascent on the sum rate. Per-UE maps and ``W``-products only, so
+    permutation equivariance and any-(M, K) operation are kept.
+    """
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.uu_in = nn.Linear(hidden, hidden)
+        self.uu_out = nn.Linear(hidden, hidden)
+        self.update = NodeMLP(hidden + NUM_REFINE_FEATURES + 2 * hidden, hidden)
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        with torch.no_grad():  # start as the identity refinement
+            self.head[2].weight.zero_()
+            self.head[2].bias.zero_()
+
+    def forward(self, u, z, w_in, a_tilde, d_tilde):
+        """Shapes: u [B,K,H], z [B,K], w_in/d_tilde [B,K,K], a_tilde [B,K] -> (u, z)."""
+        f = refine_features(torch.sigmoid(z), a_tilde, d_tilde)
+        agg_in = torch.matmul(w_in, self.uu_in(u))
+        agg_out = torch.matmul(w_in.transpose(1, 2), self.uu_out(u))
+        u = torch.relu(self.update(u, f, agg_in, agg_out))
+        return u, z + self.head(u).squeeze(-1)
+
+
 class SHGNN(nn.Module):
     """The SHGNN power-control network; outputs ``x = rho / P_max`` in (0, 1).
 
@@ -136,10 +194,18 @@ class SHGNN(nn.Module):
         sat_dim: SAT-UE edge dimension ``2N + 2N^2``.
         hidden: H, hidden size of every vertex type.
         layers: D >= 2 (information crosses UE -> AP/SAT -> UE in two hops).
-        variant: ``"paper_literal"``, ``"neighbour"`` or ``"enhanced"``.
+        variant: ``"paper_literal"``, ``"neighbour"``, ``"enhanced"`` or ``"refine"``.
+        refine_steps: refinement steps after the readout (variant ``"refine"`` only).
     """
 
-    def __init__(self, sat_dim: int, hidden: int = 64, layers: int = 3, variant: str = "neighbour"):
+    def __init__(
+        self,
+        sat_dim: int,
+        hidden: int = 64,
+        layers: int = 3,
+        variant: str = "neighbour",
+        refine_steps: int = 3,
+    ):
         super().__init__()
         check_variant(variant)
         if layers < 1:
@@ -147,6 +213,8 @@ class SHGNN(nn.Module):
         self.variant = variant
         self.sat_dim = sat_dim
         self.hidden_dim = hidden
+        self.refine_steps = int(refine_steps) if variant == "refine" else 0
+        self.refine = nn.ModuleList(RefineStep(hidden) for _ in range(self.refine_steps))
         du0 = ue_feature_dim(variant)
         self.layers = nn.ModuleList(
             SHGNNLayer(
@@ -164,22 +232,33 @@ class SHGNN(nn.Module):
         with torch.no_grad():
             self.readout[2].bias.fill_(2.0)  # start near sigmoid(2) = 0.88 P_max (spec 6.2)
 
-    def logits(self, edge_ap_ue, edge_sat_ue, ue_feat, w_in=None) -> torch.Tensor:
+    def logits(
+        self, edge_ap_ue, edge_sat_ue, ue_feat, w_in=None, a_tilde=None, d_tilde=None
+    ) -> torch.Tensor:
         """Pre-sigmoid outputs. Shapes: inputs as :func:`policies.shgnn.graph.collate`;
         returns [B, K]."""
-        if self.variant == "enhanced" and w_in is None:
-            raise ValueError("variant 'enhanced' needs the UE-UE weights w_in")
+        if uses_statistics(self.variant) and w_in is None:
+            raise ValueError(f"variant {self.variant!r} needs the UE-UE weights w_in")
+        if self.refine_steps and (a_tilde is None or d_tilde is None):
+            raise ValueError("variant 'refine' needs a_tilde and d_tilde")
         bsz, m_count = edge_ap_ue.shape[0], edge_ap_ue.shape[1]
         u = ue_feat
         b = edge_ap_ue.new_ones((bsz, m_count, 1))
         s = edge_ap_ue.new_ones((bsz, 1, 1))
         for layer in self.layers:
             u, b, s = layer(edge_ap_ue, edge_sat_ue, w_in, u, b, s)
-        return self.readout(u).squeeze(-1)
+        z = self.readout(u).squeeze(-1)
+        for step in self.refine:
+            u, z = step(u, z, w_in, a_tilde, d_tilde)
+        return z
 
-    def forward(self, edge_ap_ue, edge_sat_ue, ue_feat, w_in=None) -> torch.Tensor:
+    def forward(
+        self, edge_ap_ue, edge_sat_ue, ue_feat, w_in=None, a_tilde=None, d_tilde=None
+    ) -> torch.Tensor:
         """Power fractions ``x = rho / P_max = sigmoid(MLP8(u^D))``. Shapes: [B, K]."""
-        return torch.sigmoid(self.logits(edge_ap_ue, edge_sat_ue, ue_feat, w_in))
+        return torch.sigmoid(
+            self.logits(edge_ap_ue, edge_sat_ue, ue_feat, w_in, a_tilde, d_tilde)
+        )
 
     def hyper(self) -> dict:
         """Constructor arguments (stored in the weights' JSON)."""
@@ -188,4 +267,5 @@ class SHGNN(nn.Module):
             "hidden": self.hidden_dim,
             "layers": len(self.layers),
             "variant": self.variant,
+            "refine_steps": self.refine_steps,
         }

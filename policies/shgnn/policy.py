@@ -14,6 +14,13 @@ package's ``weights/`` directory:
   Stable model counts as the K = 30 Robust model: its training configuration is the same);
 * any other stem in ``weights/`` (e.g. ``"robust-k20"``, ``"stable-neighbour"``), or a path
   to a ``.pt`` file with its ``.json`` beside it.
+
+The SAT-UE edge feature (47) has ``2N + 2N^2`` entries, so a model is tied to the satellite
+array size N (any M and K are fine). When the requested model does not match the
+observation's N, the policy uses a shipped model trained at that N (``reduced``: the spec's
+reduced configuration, N = 2 x 2, used by the conformance check's canned observation), and
+says so in the diagnostics (``weights_substituted = 1``); with none shipped it raises a
+one-line ``ValueError``.
 """
 
 from __future__ import annotations
@@ -25,8 +32,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from policies.shgnn.graph import Normalisation, features
+from policies.shgnn.graph import (
+    Normalisation,
+    collate,
+    features,
+    sat_feature_dim,
+    uses_statistics,
+)
 from policies.shgnn.model import SHGNN
+from policies.shgnn.train import build_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SYSTEM = "cellfree_uplink"
@@ -59,8 +73,7 @@ def load_weights(name: str) -> tuple[SHGNN, Normalisation, dict]:
     if key not in _LOADED:
         meta = json.loads(path.with_suffix(".json").read_text())
         hyper = meta["hyper"]
-        model = SHGNN(int(hyper["sat_dim"]), int(hyper["hidden"]), int(hyper["layers"]),
-                      hyper["variant"])  # fmt: skip
+        model = build_model(hyper)
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
         model.eval()
@@ -81,6 +94,19 @@ def robust_table() -> dict[int, str]:
             if js.stem.startswith("robust-k") or k not in table:
                 table[k] = js.stem
     return table
+
+
+def shipped_for_antennas(num_antennas: int, variant: str) -> str | None:
+    """A shipped weights stem whose SAT-edge dimension fits N antennas (same variant first)."""
+    dim = sat_feature_dim(num_antennas)
+    found = []
+    for js in sorted(WEIGHTS_DIR.glob("*.json")):
+        if not js.with_suffix(".pt").is_file():
+            continue
+        hyper = json.loads(js.read_text())["hyper"]
+        if int(hyper["sat_dim"]) == dim:
+            found.append((hyper["variant"] != variant, js.stem))
+    return min(found)[1] if found else None
 
 
 def resolve_name(weights: str, num_users: int) -> str:
@@ -131,9 +157,22 @@ class SHGNNPolicy:
         """
         t0 = time.perf_counter()
         k = int(np.asarray(obs.max_power_w).shape[0])
-        model, norm, _ = load_weights(resolve_name(self.weights, k))
+        name = resolve_name(self.weights, k)
+        model, norm, _ = load_weights(name)
+        substituted = 0.0
+        n_ant = int(np.asarray(obs.gbar).shape[1])
+        if model.sat_dim != sat_feature_dim(n_ant):
+            other = shipped_for_antennas(n_ant, model.variant)
+            if other is None:
+                raise ValueError(
+                    f"SHGNN weights {name!r} expect SAT-edge dimension {model.sat_dim}, the "
+                    f"observation has N = {n_ant} antennas (dimension {sat_feature_dim(n_ant)}); "
+                    "fix: train weights at this N (policies/shgnn/train.py) and pass weights=PATH"
+                )
+            model, norm, _ = load_weights(other)
+            substituted = 1.0
         stats = None
-        if model.variant == "enhanced":
+        if uses_statistics(model.variant):
             from emulator.systems import get_system
 
             stats = get_system(SYSTEM).statistics(obs).normalised()
@@ -144,18 +183,21 @@ class SHGNNPolicy:
             torch.set_num_threads(self.num_threads)
         try:
             with torch.inference_mode():
-                w_in = None if g.w_in is None else torch.from_numpy(g.w_in)[None]
+                t = collate([g], with_loss=False)
                 x = model(
-                    torch.from_numpy(g.edge_ap_ue)[None],
-                    torch.from_numpy(g.edge_sat_ue)[None],
-                    torch.from_numpy(g.ue_feat)[None],
-                    w_in,
-                )[0]
+                    t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"], t["a_tilde"],
+                    t["d_tilde"],
+                )[0]  # fmt: skip
         finally:
             if prev_threads != self.num_threads:
                 torch.set_num_threads(prev_threads)
         t2 = time.perf_counter()
-        diag = {"features_time_s": t1 - t0, "forward_time_s": t2 - t1, "solve_time_s": t2 - t0}
+        diag = {
+            "features_time_s": t1 - t0,
+            "forward_time_s": t2 - t1,
+            "solve_time_s": t2 - t0,
+            "weights_substituted": substituted,
+        }
         return x.double().numpy().copy(), diag
 
     def decide(self, obs):

@@ -21,8 +21,13 @@ Config (TOML)::
     name = "stable"
     [data]   profile, num_users, num_aps, tau_p (optional), seed, n_train, n_val
     [params] optional CellFreeParams overrides
-    [model]  variant ("paper_literal" | "neighbour" | "enhanced"), hidden, layers
-    [train]  epochs, batch_size, lr, lr_min, patience, grad_clip, threads, seed
+    [model]  variant ("paper_literal" | "neighbour" | "enhanced" | "refine"), hidden, layers,
+             refine_steps (variant "refine" only)
+    [train]  epochs, batch_size, lr, lr_min, patience, grad_clip, threads, seed, eps_s
+
+``train.eps_s`` (default 1e-3, the ``ao-v1`` / ``shgnn-v1`` threshold) makes the loss score the
+*applied* decision: powers at or below ``eps_s * P_max`` count as 0 (unscheduled, rule (44)),
+with a straight-through gradient. The validation metric is the same thresholded sum rate.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ DEFAULTS = {
         "n_val": 200,
     },
     "params": {},
-    "model": {"variant": "enhanced", "hidden": 32, "layers": 3},
+    "model": {"variant": "enhanced", "hidden": 32, "layers": 3, "refine_steps": 3},
     "train": {
         "epochs": 30,
         "batch_size": 32,
@@ -75,6 +80,7 @@ DEFAULTS = {
         "grad_clip": 1.0,
         "threads": 1,
         "seed": 1,
+        "eps_s": 1e-3,
     },
 }
 
@@ -128,7 +134,7 @@ def merge_config(raw: dict) -> dict:
 def init_parameters(model: torch.nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default ``Linear`` initialisation, drawn from ``generator`` (no global RNG).
 
-    Keeps the +2 readout bias of spec 6.2.
+    Keeps the +2 readout bias of spec 6.2 and the zero-initialised refinement heads.
     """
     with torch.no_grad():
         for mod in model.modules():
@@ -138,6 +144,9 @@ def init_parameters(model: torch.nn.Module, generator: torch.Generator) -> None:
                 if mod.bias is not None:
                     mod.bias.uniform_(-bound, bound, generator=generator)
         model.readout[2].bias.fill_(2.0)
+        for step in getattr(model, "refine", []):  # refinements start as the identity
+            step.head[2].weight.zero_()
+            step.head[2].bias.zero_()
 
 
 def buckets(graphs) -> list[dict]:
@@ -153,17 +162,33 @@ def _slice(t: dict, idx) -> dict:
 
 
 def _forward(model: SHGNN, t: dict) -> torch.Tensor:
-    return model(t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"])
+    return model(
+        t["edge_ap_ue"], t["edge_sat_ue"], t["ue_feat"], t["w_in"], t["a_tilde"], t["d_tilde"]
+    )
+
+
+def applied_fraction(x: torch.Tensor, eps_s: float) -> torch.Tensor:
+    """The power actually applied under the scheduling rule (44): ``x`` if ``x > eps_s`` else 0.
+
+    The forward value is the thresholded ``x`` (what the policy applies, so training optimises
+    the sum rate the emulator scores); the gradient is passed straight through (identity), so
+    a user below the threshold still learns whether more power would pay off.
+    """
+    if eps_s <= 0:
+        return x
+    below = x * (x <= eps_s).to(x.dtype)
+    return x - below.detach()
 
 
 @torch.no_grad()
-def mean_sum_rate_mbps(model: SHGNN, data, batch_size: int = 64) -> float:
-    """Mean closed-form sum rate [Mbit/s] of the model's powers (no threshold).
+def mean_sum_rate_mbps(model: SHGNN, data, batch_size: int = 64, eps_s: float = 0.0) -> float:
+    """Mean closed-form sum rate [Mbit/s] of the model's powers, thresholded at ``eps_s``.
 
     Args:
         model: the network.
         data: one collated tensor dict, or a list of them (:func:`buckets`).
         batch_size: drops per forward pass.
+        eps_s: scheduling threshold (44) applied before scoring (0: none).
     """
     model.eval()
     total, count = 0.0, 0
@@ -171,7 +196,7 @@ def mean_sum_rate_mbps(model: SHGNN, data, batch_size: int = 64) -> float:
         n = t["a_tilde"].shape[0]
         for start in range(0, n, batch_size):
             b = _slice(t, slice(start, start + batch_size))
-            x = _forward(model, b)
+            x = applied_fraction(_forward(model, b), eps_s)
             rate = cft.sum_rate_bps(x.double(), b["a_tilde"], b["d_tilde"], b["prelog_bps"])
             total += float(rate.sum())
         count += n
@@ -195,7 +220,8 @@ def fit(
     epochs = int(tcfg["epochs"])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=tcfg["lr_min"])
     bs = int(tcfg["batch_size"])
-    best = (mean_sum_rate_mbps(model, val_t), 0, {k: v.clone() for k, v in model.state_dict().items()})
+    eps_s = float(tcfg["eps_s"])
+    best = (mean_sum_rate_mbps(model, val_t, eps_s=eps_s), 0, {k: v.clone() for k, v in model.state_dict().items()})
     history = [{"epoch": 0, "val_mbps": best[0]}]
     log(f"epoch 0: val {best[0]:.2f} Mbit/s")
     since_best = 0
@@ -211,7 +237,7 @@ def fit(
         for i in order:
             bi, idx = batches[i]
             b = _slice(train_t[bi], idx)
-            x = _forward(model, b)
+            x = applied_fraction(_forward(model, b), eps_s)
             loss = cft.loss(x, b["a_tilde"], b["d_tilde"], b["prelog_bps"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -220,7 +246,7 @@ def fit(
             opt.step()
             losses.append(float(loss.detach()))
         sched.step()
-        val = mean_sum_rate_mbps(model, val_t)
+        val = mean_sum_rate_mbps(model, val_t, eps_s=eps_s)
         rec = {
             "epoch": epoch,
             "train_loss_mbps": float(np.mean(losses)),
@@ -248,7 +274,13 @@ def fit(
 
 def build_model(hyper: dict) -> SHGNN:
     """An SHGNN from the hyper-parameters stored in a weights JSON."""
-    return SHGNN(int(hyper["sat_dim"]), int(hyper["hidden"]), int(hyper["layers"]), hyper["variant"])
+    return SHGNN(
+        int(hyper["sat_dim"]),
+        int(hyper["hidden"]),
+        int(hyper["layers"]),
+        hyper["variant"],
+        int(hyper.get("refine_steps", 0)),
+    )
 
 
 def save(model: SHGNN, norm: Normalisation, meta: dict, out_dir: Path, name: str) -> Path:
@@ -290,7 +322,13 @@ def train(cfg: dict, out_dir: Path | None = None, log=print, finetune=None) -> t
         log(f"data ready after {time.perf_counter() - t_start:.1f} s")
         norm = fit_normalisation(tr.observations, [tr.stats(i) for i in range(len(tr))])
         n_ant = np.asarray(tr.observations[0].gbar).shape[1]
-        model = SHGNN(sat_feature_dim(n_ant), mcfg["hidden"], mcfg["layers"], mcfg["variant"])
+        model = SHGNN(
+            sat_feature_dim(n_ant),
+            mcfg["hidden"],
+            mcfg["layers"],
+            mcfg["variant"],
+            int(mcfg["refine_steps"]),
+        )
         init_parameters(model, gen)
         train_t = buckets(tr.graphs(norm, mcfg["variant"]))
         val_t = buckets(va.graphs(norm, mcfg["variant"]))
