@@ -72,10 +72,12 @@ def run(repeats: int = 200, weights=("stable", "stable-neighbour"), threads: int
         row = {"M": m, "K": k, "repeats": reps}
         for w in names:
             pol = SHGNNPolicy(weights=w, num_threads=threads)
-            row[f"gnn[{w}]_decide_ms"] = 1e3 * _median_time(lambda p=pol: p.decide(obs), reps, warm)
+            row[f"gnn[{w}]_decide_ms"] = 1e3 * _median_time(
+                lambda p=pol, o=obs: p.decide(o), reps, warm
+            )
             row[f"gnn[{w}]_forward_ms"] = 1e3 * _median_diag(pol, obs, "forward_time_s", reps)
         if ao is not None:
-            row["ao_decide_ms"] = 1e3 * _median_time(lambda: ao.decide(obs), reps, warm)
+            row["ao_decide_ms"] = 1e3 * _median_time(lambda o=obs: ao.decide(o), reps, warm)
             row["ao_iterations_ms"] = 1e3 * _median_diag(ao, obs, "iter_time_s", reps)
             row["ao_stats_ms"] = 1e3 * _median_diag(ao, obs, "stats_time_s", reps)
             row["ao_iterations"] = ao.decide(obs).diagnostics["iterations"]
@@ -103,7 +105,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     if args.repeats < 5 or args.threads < 1:
-        print(f"error: expected --repeats >= 5 and --threads >= 1, got {args.repeats}, {args.threads}")
+        print(
+            f"error: expected --repeats >= 5 and --threads >= 1, got {args.repeats}, {args.threads}"
+        )
         return 2
     res = run(args.repeats, tuple(args.weights), args.threads)
     for name, value in res["ratios"].items():

@@ -6,7 +6,9 @@ Ray's ratio is reported too. All three are measured in one invocation, on the sa
 
 Serial = the 8 runs in this process, one after another (imports already paid: the fairest
 baseline). Local / Ray = ``emulator.studies.run_study`` with 2 workers, including pool or Ray
-start-up. Prints one JSON object; run with ``nice -n 10`` on a shared machine::
+start-up. CPU seconds and the mean wall time of one run are printed too: on a machine whose
+cores other jobs already saturate, parallel runs each take longer and the ratio falls, which
+those figures show. Prints one JSON object; run with ``nice -n 10`` on a shared machine::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/study_bench.py [--duration-s 120] [--no-ray]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -59,12 +62,14 @@ def main() -> None:
             out_dir=tmp / "warm",
         )
         t0 = time.perf_counter()
+        c0 = time.process_time()
         for p in policies:
             for s in seeds:
                 sc = scenario.with_overrides(policy_id=p, seed=s, duration_s=args.duration_s)
                 run_scenario(sc, out_dir=tmp / "serial" / p / f"seed-{s}")
         serial = time.perf_counter() - t0
         out["serial_s"] = serial
+        out["serial_cpu_s"] = time.process_time() - c0
 
         backends = ["local"] + ([] if args.no_ray else ["ray"])
         tables = {}
@@ -72,9 +77,16 @@ def main() -> None:
             study = studies.plan_study(
                 scenario, policies, seeds, out_dir=tmp / backend, duration_s=args.duration_s
             )
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             results = studies.run_study(study, backend=backend, workers=args.workers)
             wall = time.perf_counter() - t0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if backend == "local":  # Ray's workers are not our children
+                out["local_children_cpu_s"] = (r1.ru_utime - r0.ru_utime) + (
+                    r1.ru_stime - r0.ru_stime
+                )
+            out[f"{backend}_mean_run_wall_s"] = sum(r.wall_s for r in results) / len(results)
             assert all(r.status == "complete" for r in results), [r.error for r in results]
             out[f"{backend}_s"] = wall
             out[f"{backend}_speedup"] = serial / wall

@@ -233,9 +233,16 @@ class Scenario:
         return _plain(self)
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical content (files by digest, not path; no source path)."""
+        """SHA-256 of the canonical content.
+
+        Referenced files enter by their digest, not their path; the source path, the output
+        folder and the fsync switch are left out (they change no result).
+        """
         d = self.to_dict()
         d.pop("source_path", None)
+        # where the trace goes and whether it is fsynced change no result
+        d["output"].pop("dir", None)
+        d["output"].pop("fsync", None)
         if d["constellation"]["tle_file"]:
             d["constellation"]["tle_file"] = "sha256:" + file_sha256(d["constellation"]["tle_file"])
         if d["arrivals"]["file"]:

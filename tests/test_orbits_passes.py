@@ -164,3 +164,17 @@ def test_walker_passes_match_skyfield():
         assert [k for _, k in ours] == [k for _, k in ref]
         assert np.abs(np.array([t for t, _ in ours]) - [t for t, _ in ref]).max(initial=0) < 1.0
     assert n_events > 20
+
+
+def test_short_high_passes_match_skyfield():
+    # regression: passes peaking just above a high minimum last seconds and are sharply peaked;
+    # an elevation-based Hermite estimate of the peak missed these (equator, 60 deg)
+    c = default_constellation().subset([57151, 53842, 55994, 57243, 51723, 57133, 54178])
+    site = Site("eq", 0.0, -60.0, 100.0)
+    plan = pass_plan(c, site, START, DAY_S, 60.0, cache=False)
+    assert (plan["duration_s"] < 60.0).sum() >= 7
+    for i, sid in enumerate(c.sat_ids):
+        ours = _plan_events(plan[plan["sat_id"] == sid], DAY_S)
+        ref = _skyfield_events(c, i, site, DAY_S, 60.0)
+        assert [k for _, k in ours] == [k for _, k in ref], f"sat {sid}"
+        assert np.abs(np.array([t for t, _ in ours]) - [t for t, _ in ref]).max(initial=0) < 1.0

@@ -203,3 +203,15 @@ def test_report_bootstrap_and_bad_input(fake_study, tmp_path, capsys):
 
 def test_default_outage_threshold_documented():
     assert DEFAULT_OUTAGE_BPS == 1e5
+
+
+def test_energy_efficiency_reported_where_the_system_defines_it():
+    epochs, users, wall = _synthetic_rows("good-v1", 2)
+    ee = [1e6 * (1 + e["epoch"]) for e in epochs]
+    ep = pd.DataFrame(epochs).assign(kpi_energy_efficiency_bit_per_j=ee)
+    m = summarize_run(ep, pd.DataFrame(users), 1e5, pd.DataFrame(wall)).metrics
+    assert m["energy_efficiency_bit_per_j"] == pytest.approx(sum(ee) / len(ee), rel=1e-12)
+    assert (
+        "energy_efficiency_bit_per_j"
+        not in summarize_run(pd.DataFrame(epochs), pd.DataFrame(users)).metrics
+    )

@@ -89,10 +89,14 @@ def test_torch_closed_form_matches_numpy(k):
         sinr_t = cft.sinr(x, torch.from_numpy(a_t), torch.from_numpy(d_t)).numpy()
         sinr_np = st.sinr(power)
         np.testing.assert_allclose(sinr_t, sinr_np, rtol=1e-6, atol=1e-12)
-        rate_t = float(cft.sum_rate_bps(x, torch.from_numpy(a_t), torch.from_numpy(d_t), st.prelog_bps))
+        rate_t = float(
+            cft.sum_rate_bps(x, torch.from_numpy(a_t), torch.from_numpy(d_t), st.prelog_bps)
+        )
         assert rate_t == pytest.approx(st.sum_rate_bps(power), rel=1e-6)
         # the loss is minus the batch mean in Mbit/s
-        loss = cft.loss(x[None], torch.from_numpy(a_t)[None], torch.from_numpy(d_t)[None], st.prelog_bps)
+        loss = cft.loss(
+            x[None], torch.from_numpy(a_t)[None], torch.from_numpy(d_t)[None], st.prelog_bps
+        )
         assert float(loss) == pytest.approx(-st.sum_rate_bps(power) / 1e6, rel=1e-6)
 
 

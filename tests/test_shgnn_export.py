@@ -38,14 +38,19 @@ def weights(tmp_path_factory):
     norm = gr.fit_normalisation([obs], [cf.statistics(obs).normalised()])
     net = SHGNN(gr.sat_feature_dim(obs.num_antennas), 8, 2, "enhanced")
     init_parameters(net, torch.Generator().manual_seed(0))
-    return save(net, norm, {"config": {"data": {"num_users": 10}}}, tmp_path_factory.mktemp("w"), "t")
+    return save(
+        net, norm, {"config": {"data": {"num_users": 10}}}, tmp_path_factory.mktemp("w"), "t"
+    )
 
 
 def test_export_graphs_matches_direct_features(trace_dir, weights, tmp_path):
     import traces
 
     out = tmp_path / "graphs"
-    assert cli_main(["export-graphs", str(trace_dir), "--out", str(out), "--weights", str(weights)]) == 0
+    assert (
+        cli_main(["export-graphs", str(trace_dir), "--out", str(out), "--weights", str(weights)])
+        == 0
+    )
     index = json.loads((out / "index.json").read_text())
     tr = traces.load(trace_dir)
     dec = tr.observations[tr.observations["role"] == "decision"]

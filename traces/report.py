@@ -67,7 +67,8 @@ DEFAULT_OUTAGE_BPS = 1.0e5
 EPOCH_COL = "epoch"
 TIME_COL = "t_s"
 SUM_RATE_COL = "sum_rate_bps"
-EE_COL = "energy_efficiency_bit_per_j"
+#: where a system's energy-efficiency KPI lands in ``epochs`` (``KPIs.extra`` -> ``kpi_<name>``)
+EE_COLUMNS = ("kpi_energy_efficiency_bit_per_j", "energy_efficiency_bit_per_j")
 DECIDE_TIME_COL = "wall_decide_s"  # in the ``wall`` table
 FALLBACK_COL = "fallback_reason"
 USER_COL = "user_id"
@@ -137,8 +138,9 @@ def summarize_run(
     m: dict[str, float] = {}
     sum_rate = epochs[SUM_RATE_COL].to_numpy(np.float64) if len(epochs) else np.zeros(0)
     m["sum_throughput_bps"] = float(sum_rate.mean()) if sum_rate.size else math.nan
-    if EE_COL in epochs:
-        ee = epochs[EE_COL].to_numpy(np.float64)
+    ee_col = next((c for c in EE_COLUMNS if c in epochs), None)
+    if ee_col is not None:
+        ee = epochs[ee_col].to_numpy(np.float64)
         ee = ee[np.isfinite(ee)]
         m["energy_efficiency_bit_per_j"] = float(ee.mean()) if ee.size else math.nan
 

@@ -65,6 +65,27 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=handler)
 
 
+def _preflight(scenario, policy_ids: list[str]) -> None:
+    """Build every policy once here, so that a policy that cannot be built for this scenario
+    (other system, missing weights, bad parameters) is one line and exit 2, not N failed runs."""
+    import policies
+    from emulator.engine import build_policies
+
+    for pid in policy_ids:
+        entry = policies.entry(pid)
+        if entry.system != scenario.system.name:
+            raise UsageError(
+                f"policy {pid!r} solves system {entry.system!r}, expected one for the "
+                f"scenario's system {scenario.system.name!r}; fix --policies (see `policies`)"
+            )
+        try:
+            build_policies(scenario.with_overrides(policy_id=pid))
+        except policies.PolicyError as exc:
+            raise UsageError(
+                f"policy {pid!r} cannot be built for this scenario: {exc}; fix --policies"
+            ) from None
+
+
 def handler(args: argparse.Namespace) -> int:
     """Plan, run (or resume) the study, then write its KPI table and report."""
     from emulator import studies
@@ -89,6 +110,7 @@ def handler(args: argparse.Namespace) -> int:
             f"expected --baseline among {policy_ids}, got {args.baseline!r}; fix --baseline"
         )
     scenario = load_scenario(args.scenario)
+    _preflight(scenario, policy_ids)
     if args.backend == "ray":
         try:
             import ray  # noqa: F401

@@ -66,7 +66,9 @@ def export_trace(trace_dir, out_dir, weights: str = "stable", log=None) -> dict:
         graph = to_networkx(g, obs.user_ids, meta)
         name = f"graph-{epoch:06d}.json"
         (out / name).write_text(json.dumps(nx.node_link_data(graph, edges="links")))
-        entries.append({"file": name, "epoch": epoch, "num_users": g.num_users, "num_aps": g.num_aps})
+        entries.append(
+            {"file": name, "epoch": epoch, "num_users": g.num_users, "num_aps": g.num_aps}
+        )
     index = {
         "trace": str(Path(trace_dir).resolve()),
         "scenario_hash": trace.manifest.get("scenario_hash"),

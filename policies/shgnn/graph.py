@@ -20,7 +20,8 @@ by ``W_kj = D~_kj / (1 + sum_i D~_ki)`` (j != k): the share of UE k's full-power
 interference-plus-noise that UE j causes (spec section 4.4 notation; this is the spec's optional
 UE-UE edge extension, with every interfering pair instead of co-pilot pairs only). All extra
 features are per-UE or per-UE-pair functions of ``(A~, D~)``, so permutation equivariance and
-any-(M, K) operation are kept.
+any-(M, K) operation are kept. Variant ``"refine"`` uses the same graph; its model adds learned
+refinement steps on the closed form (:mod:`policies.shgnn.model`).
 
 Shapes use M = APs, K = users, N = satellite antennas, F = 2N + 2N^2.
 """
@@ -34,8 +35,9 @@ import numpy as np
 
 from emulator.units import linear_to_db
 
-#: Model variants: the printed layers (48)-(50), the neighbour-state fix of erratum E10, and the
-#: neighbour-state graph with per-UE statistics and UE-UE interference edges.
+#: Model variants: the printed layers (48)-(50), the neighbour-state fix of erratum E10, the
+#: neighbour-state graph with per-UE statistics and UE-UE interference edges, and the latter
+#: with learned refinement steps on the closed form (the shipped GNN-Stable / GNN-Robust).
 VARIANTS = ("paper_literal", "neighbour", "enhanced", "refine")
 
 #: number of per-UE closed-form statistics used by the ``"enhanced"`` variant.
@@ -279,9 +281,7 @@ def features(
     if uses_statistics(variant):
         if stats is None:
             raise ValueError(f"variant {variant!r} needs stats=(A~, D~) from statistics(obs)")
-        s = (ue_statistics_raw(a_t, d_t) - np.asarray(norm.stats_mean)) / np.asarray(
-            norm.stats_std
-        )
+        s = (ue_statistics_raw(a_t, d_t) - np.asarray(norm.stats_mean)) / np.asarray(norm.stats_std)
         ue = np.concatenate([ue, s], axis=1)
         w_in = interference_weights(a_t, d_t).astype(np.float32)
     return GraphArrays(
@@ -300,11 +300,11 @@ def to_networkx(g: GraphArrays, user_ids=None, meta: dict | None = None) -> nx.M
     """The exportable ``MultiDiGraph`` of a drop (spec section 6.1).
 
     Nodes ``"ap:m"``, ``"sat:0"``, ``"ue:k"`` (strings, so node-link JSON round-trips) carry
-    ``ntype``, ``index`` and ``x`` (input feature list); UE nodes also ``user_id``. Each undirected relation is stored as two directed
-    edges (``etype`` ``"ap-ue"`` / ``"ue-ap"``, ``"sat-ue"`` / ``"ue-sat"``) with feature ``e``;
-    ``"enhanced"`` graphs add ``"ue-ue"`` edges ``j -> k`` with weight ``w = W_kj`` (only
-    non-zero ones). Graph attributes hold ``a_tilde``, ``d_tilde`` (for a loss), ``prelog_bps``
-    and ``meta``.
+    ``ntype``, ``index`` and ``x`` (input feature list); UE nodes also ``user_id``. Each
+    undirected relation is stored as two directed edges (``etype`` ``"ap-ue"`` / ``"ue-ap"``,
+    ``"sat-ue"`` / ``"ue-sat"``) with feature ``e``; ``"enhanced"`` / ``"refine"`` graphs add
+    ``"ue-ue"`` edges ``j -> k`` with weight ``w = W_kj`` (non-zero ones). Graph attributes
+    hold ``a_tilde``, ``d_tilde`` (for a loss), ``prelog_bps`` and ``meta``.
     """
     m_count, k_count = g.num_aps, g.num_users
     ids = np.arange(k_count) if user_ids is None else np.asarray(user_ids)
@@ -318,9 +318,7 @@ def to_networkx(g: GraphArrays, user_ids=None, meta: dict | None = None) -> nx.M
         graph.add_node(f"ap:{m}", ntype="ap", index=m, x=[1.0])
     graph.add_node("sat:0", ntype="sat", index=0, x=[1.0])
     for k in range(k_count):
-        graph.add_node(
-            f"ue:{k}", ntype="ue", index=k, x=g.ue_feat[k].tolist(), user_id=int(ids[k])
-        )
+        graph.add_node(f"ue:{k}", ntype="ue", index=k, x=g.ue_feat[k].tolist(), user_id=int(ids[k]))
     for m in range(m_count):
         for k in range(k_count):
             e = [float(g.edge_ap_ue[m, k, 0])]

@@ -11,7 +11,9 @@ with the neighbour-state fix of erratum E10 (``variant="neighbour"``/``"enhanced
 printed form, which feeds each vertex its *own* state (``MLP1(e_mk, b_m)``, ``MLP5(e_mk, u_k)``,
 ``MLP3(e_sk, s)``, ``MLP6(e_sk, u_k)``), is ``variant="paper_literal"``. ``"enhanced"`` adds two
 UE-UE aggregations over the interference edges ``W`` of :mod:`policies.shgnn.graph`.
-Readout (spec 6.2): ``rho = P_max * sigmoid(MLP8(u^D))``, last bias +2.
+Readout (spec 6.2): ``rho = P_max * sigmoid(MLP8(u^D))``, last bias +2. ``"refine"`` (not in
+seed 002) then applies ``refine_steps`` learned refinements of the logits, each fed the exact
+closed-form gradient parts at the current powers (:func:`refine_features`).
 
 Every ``MLPi`` is ``Linear -> ReLU -> Linear``. For an edge MLP followed by a mean, the
 first Linear of ``MLP(cat(e, h))`` is split into ``W_e e + W_h h`` (computed on the broadcast
@@ -256,9 +258,7 @@ class SHGNN(nn.Module):
         self, edge_ap_ue, edge_sat_ue, ue_feat, w_in=None, a_tilde=None, d_tilde=None
     ) -> torch.Tensor:
         """Power fractions ``x = rho / P_max = sigmoid(MLP8(u^D))``. Shapes: [B, K]."""
-        return torch.sigmoid(
-            self.logits(edge_ap_ue, edge_sat_ue, ue_feat, w_in, a_tilde, d_tilde)
-        )
+        return torch.sigmoid(self.logits(edge_ap_ue, edge_sat_ue, ue_feat, w_in, a_tilde, d_tilde))
 
     def hyper(self) -> dict:
         """Constructor arguments (stored in the weights' JSON)."""

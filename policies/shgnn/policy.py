@@ -134,11 +134,17 @@ class SHGNNPolicy:
 
     def __init__(self, weights: str = "stable", num_threads: int = 1, eps_s: float = 1e-3):
         if not isinstance(weights, str) or not weights:
-            raise ValueError(f"shgnn-v1 parameter weights: expected a name or path, got {weights!r}")
+            raise ValueError(
+                f"shgnn-v1 parameter weights: expected a name or path, got {weights!r}"
+            )
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"shgnn-v1 parameter num_threads: expected int >= 1, got {num_threads!r}")
+            raise ValueError(
+                f"shgnn-v1 parameter num_threads: expected int >= 1, got {num_threads!r}"
+            )
         if isinstance(eps_s, bool) or not isinstance(eps_s, (int, float)) or not 0 <= eps_s < 1:
-            raise ValueError(f"shgnn-v1 parameter eps_s: expected a number in [0, 1), got {eps_s!r}")
+            raise ValueError(
+                f"shgnn-v1 parameter eps_s: expected a number in [0, 1), got {eps_s!r}"
+            )
         self.weights = weights
         self.num_threads = int(num_threads)
         self.eps_s = float(eps_s)

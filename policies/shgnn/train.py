@@ -221,7 +221,11 @@ def fit(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=tcfg["lr_min"])
     bs = int(tcfg["batch_size"])
     eps_s = float(tcfg["eps_s"])
-    best = (mean_sum_rate_mbps(model, val_t, eps_s=eps_s), 0, {k: v.clone() for k, v in model.state_dict().items()})
+    best = (
+        mean_sum_rate_mbps(model, val_t, eps_s=eps_s),
+        0,
+        {k: v.clone() for k, v in model.state_dict().items()},
+    )
     history = [{"epoch": 0, "val_mbps": best[0]}]
     log(f"epoch 0: val {best[0]:.2f} Mbit/s")
     since_best = 0
@@ -359,7 +363,9 @@ def train(cfg: dict, out_dir: Path | None = None, log=print, finetune=None) -> t
 
 def main(argv=None) -> int:
     """CLI entry point; bad input -> one line on stderr and exit status 2."""
-    p = argparse.ArgumentParser(prog="python -m policies.shgnn.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m policies.shgnn.train", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--config", required=True, help="TOML config (see policies/shgnn/configs/)")
     p.add_argument("--out", default=None, help="output directory (default: package weights/)")
     p.add_argument("--threads", type=int, default=None, help="override train.threads")
