@@ -18,7 +18,8 @@ TOML layout (see ``scenarios/default.toml`` for a complete example)::
     [site]           name, lat_deg, lon_deg, alt_m, min_elevation_deg
     [system]         name, profile; [system.params] -> the system's params_from_dict
     [arrivals]       process = "poisson" | "trace"; rate_per_s; mean_holding_s;
-                     initial = "stationary" | "empty"; max_users; file (trace CSV)
+                     initial = "stationary" | "empty"; max_users; file (trace CSV);
+                     area_side_m (0 = the system's service area)
     [timing]         epoch_s; coherence_interval_s; coherence_samples_per_epoch;
                      score_method = "closed_form" | "monte_carlo"; mc_draws
     [policy]         id; fallback; time_budget_s; latency = "none" | "measured" | "fixed";
@@ -132,6 +133,8 @@ class ArrivalConfig:
             (the M/M/inf stationary law), ``"empty"`` starts with none.
         max_users: arrivals while this many users are active are blocked (and logged).
         file: absolute path of the arrival CSV (``process = "trace"`` only).
+        area_side_m: side of the square (centred on the site) where Poisson users appear;
+            0 = the system's service area (its ``area_side_m`` parameter).
     """
 
     process: str = "poisson"
@@ -140,6 +143,7 @@ class ArrivalConfig:
     initial: str = "stationary"
     max_users: int = 32
     file: str = ""
+    area_side_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -564,7 +568,9 @@ def scenario_from_dict(
     # arrivals
     a = _table(d, "arrivals", "")
     _check_keys(
-        a, ["process", "rate_per_s", "mean_holding_s", "initial", "max_users", "file"], "arrivals"
+        a,
+        ["process", "rate_per_s", "mean_holding_s", "initial", "max_users", "file", "area_side_m"],
+        "arrivals",
     )
     process = _str(a, "process", "poisson", "arrivals", choices=ARRIVAL_PROCESSES)
     arr_file = _resolve_file(_str(a, "file", "", "arrivals"), base_dir, "arrivals.file")
@@ -592,6 +598,7 @@ def scenario_from_dict(
         initial=_str(a, "initial", "stationary", "arrivals", choices=INITIAL_POPULATION),
         max_users=_int(a, "max_users", 32, "arrivals", lo=1, hi=100_000),
         file=arr_file,
+        area_side_m=_num(a, "area_side_m", 0.0, "arrivals", lo=0.0),
     )
 
     # timing

@@ -108,7 +108,7 @@ def _utc_now() -> str:
 
 
 class Run:
-    """One run of a scenario (build with :meth:`prepare`, then :meth:`execute`).
+    """One run of a scenario: construct it (resolves everything, fails fast), then :meth:`execute`.
 
     Args:
         scenario: the scenario.
@@ -172,8 +172,9 @@ class Run:
                 raise ScenarioError(str(exc)) from None
         else:
             a = scenario.arrivals
+            side_m = a.area_side_m if a.area_side_m > 0 else self.area.side_m
             self.users = poisson_users(
-                scenario.seed, a.rate_per_s, a.mean_holding_s, self.area.side_m, a.initial
+                scenario.seed, a.rate_per_s, a.mean_holding_s, side_m, a.initial
             )
 
         # buffers of the part being built

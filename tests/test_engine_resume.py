@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import traces
+from emulator.cli import main
 from emulator.config import ScenarioError
 from emulator.engine import run_scenario
 from tests.test_engine_support import TINY, read_part_bytes, tiny
@@ -49,7 +50,8 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     assert 1 <= n_before < 3
 
     sc = tiny().with_overrides(policy_id="test-slow-v1")
-    run_scenario(sc, resume_dir=out)
+    # resume the way a user does: the scenario (with its overrides) comes from the manifest
+    assert main(["run", "--resume", str(out), "--quiet"]) == 0
     ref = run_scenario(sc, out_dir=tmp_path / "ref")
     for table in DETERMINISTIC_TABLES:
         assert read_part_bytes(out, table) == read_part_bytes(ref, table), table
@@ -66,3 +68,26 @@ def test_resume_onto_another_scenario_is_refused(tmp_path):
     before = read_part_bytes(out, "epochs")
     assert run_scenario(tiny(), resume_dir=out) == out
     assert read_part_bytes(out, "epochs") == before
+
+
+def test_a_failing_part_write_fails_the_run_and_keeps_earlier_parts(tmp_path, monkeypatch):
+    original = traces.TraceWriter.write_part
+
+    def flaky(self, index, tables, carry):
+        if index == 1:
+            raise OSError(28, "No space left on device")
+        return original(self, index, tables, carry)
+
+    monkeypatch.setattr(traces.TraceWriter, "write_part", flaky)
+    out = tmp_path / "run"
+    with pytest.raises(OSError, match="No space"):
+        run_scenario(tiny(), out_dir=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "No space" in manifest["error"]
+    assert [p.name for p in sorted((out / "parts").iterdir())] == ["part-000000"]
+    # after the disk is fixed, the run resumes from the part that was written
+    monkeypatch.setattr(traces.TraceWriter, "write_part", original)
+    run_scenario(tiny(), resume_dir=out)
+    ref = run_scenario(tiny(), out_dir=tmp_path / "ref")
+    for table in DETERMINISTIC_TABLES:
+        assert read_part_bytes(out, table) == read_part_bytes(ref, table), table

@@ -69,3 +69,16 @@ def test_bad_arrival_file_is_a_scenario_error(tmp_path):
     bad.write_text("arrival,departure\n1,2\n")
     with pytest.raises(ScenarioError, match="expected columns"):
         scenario_from_dict(d)
+
+
+def test_arrival_area_override_confines_users(tmp_path):
+    import json
+
+    sc = tiny(**{"arrivals.area_side_m": 200.0, "duration_s": 60.0})
+    tr = traces.load(run_scenario(sc, out_dir=tmp_path / "a"))
+    arr = tr.events[tr.events["kind"] == "arrival"]
+    assert len(arr) >= 2
+    for detail in arr["detail"]:
+        fields = dict(kv.split("=") for kv in detail.split(";"))
+        assert abs(float(fields["east_m"])) <= 100.0 and abs(float(fields["north_m"])) <= 100.0
+    assert json.loads(json.dumps(sc.to_dict()))["arrivals"]["area_side_m"] == 200.0
