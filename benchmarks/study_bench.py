@@ -71,7 +71,14 @@ def main() -> None:
         out["serial_s"] = serial
         out["serial_cpu_s"] = time.process_time() - c0
 
-        backends = ["local"] + ([] if args.no_ray else ["ray"])
+        try:
+            import ray  # noqa: F401
+
+            have_ray = True
+        except ImportError:  # the optional extra .[ray] is not installed
+            have_ray = False
+            out["ray"] = "not installed (pip install -e .[ray])"
+        backends = ["local"] + ([] if args.no_ray or not have_ray else ["ray"])
         tables = {}
         for backend in backends:
             study = studies.plan_study(

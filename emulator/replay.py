@@ -30,10 +30,12 @@ on epoch N's recorded inputs alone. This needs a system whose decisions are
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as _dt
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,6 +293,7 @@ def replay_trace(
     carry = Carry()
     seq = 0
     epochs_done = 0
+    io = _PartWriter(writer)
     t_start = time.perf_counter()
     try:
         for index, part in enumerate(src.parts):
@@ -355,21 +358,27 @@ def replay_trace(
                     bar.update(1)
             tables = dict(rows)
             tables["events"] = part_events
-            writer.write_part(
-                index,
-                tables,
-                {"next_epoch": epochs_done, "next_seq": seq, "epoch_carry": carry_to_json(carry)},
-            )
+            part_carry = {
+                "next_epoch": epochs_done,
+                "next_seq": seq,
+                "epoch_carry": carry_to_json(carry),
+            }
             manifest["epochs_written"] = epochs_done
             manifest["parts"] = index + 1
-            writer.write_manifest(manifest)
+            io.submit(index, tables, part_carry, copy.deepcopy(manifest))
+        io.wait()
     except BaseException as exc:
+        try:
+            io.wait()
+        except BaseException:  # noqa: BLE001 - the first error is the one to report
+            pass
         manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest["ended_utc"] = _utc_now()
         manifest["error"] = " ".join(str(exc).split())[:500]
         writer.write_manifest(manifest)
         raise
     finally:
+        io.close()
         if bar is not None:
             bar.close()
     manifest["status"] = "complete"
@@ -377,6 +386,37 @@ def replay_trace(
     manifest["replay_wall_s"] = time.perf_counter() - t_start
     writer.write_manifest(manifest)
     return root
+
+
+class _PartWriter:
+    """Writes finished parts on one background thread (at most one part in flight), as the
+    engine does: the rows are built in the caller's thread, so the bytes do not depend on the
+    thread, and replay does not wait for Parquet encoding and fsync."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.pool = None
+        self.pending = None
+
+    def _write(self, index, tables, carry, manifest) -> None:
+        self.writer.write_part(index, tables, carry)
+        self.writer.write_manifest(manifest)
+
+    def submit(self, index, tables, carry, manifest) -> None:
+        self.wait()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writer")
+        self.pending = self.pool.submit(self._write, index, tables, carry, manifest)
+
+    def wait(self) -> None:
+        fut, self.pending = self.pending, None
+        if fut is not None:
+            fut.result()  # re-raises a write error here
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
 
 
 def _check_policy_system(scenario) -> None:

@@ -461,9 +461,10 @@ def _local_backend(
         queue = []
         for batch in batches:
             broke = False
-            with cf.ProcessPoolExecutor(
+            pool = cf.ProcessPoolExecutor(
                 max_workers=1 if isolate else workers, mp_context=ctx, initializer=_worker_init
-            ) as pool:
+            )
+            try:
                 futures = {pool.submit(execute_run, *_run_args(study, s, runner)): s for s in batch}
                 for fut in cf.as_completed(futures):
                     spec = futures[fut]
@@ -485,7 +486,39 @@ def _local_backend(
                         )
                     result.attempts = attempts[spec.key]
                     on_result(spec, result)
+            except BaseException:  # Ctrl-C and friends: start nothing more, leave at once
+                # stop the workers too (their runs stay resumable: a trace keeps its complete
+                # parts); otherwise the interpreter's exit would wait for the runs in flight
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
             breaks += broke
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast (one line) when a ``host:port`` Ray address does not accept connections;
+    ``ray.init`` itself retries an unreachable address for minutes."""
+    import socket
+
+    target = address.split("://", 1)[-1]
+    if target in ("auto", "local", ""):
+        return
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise StudyError(
+            f"expected --ray-address as host:port (or 'auto'), got {address!r}; "
+            "fix: e.g. --ray-address 10.0.0.1:6379"
+        )
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise StudyError(
+            f"expected a Ray cluster listening at --ray-address {address!r}, got "
+            f"{exc.__class__.__name__}: {exc}; fix: start it with `ray start --head` on that "
+            "host, or check the address"
+        ) from None
 
 
 def _ray_backend(
@@ -589,6 +622,8 @@ def run_study(
     workers = int(workers) if workers else _default_workers()
     if workers < 1:
         raise StudyError(f"expected --workers >= 1, got {workers}")
+    if backend == "ray" and ray_address:
+        _check_reachable(ray_address)  # before anything is written
     study.root.mkdir(parents=True, exist_ok=True)
     created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     if (study.root / "study.json").is_file():

@@ -73,3 +73,20 @@ def test_export_graphs_bad_trace_is_exit_2(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "trace" in err
+
+
+def test_finetune_on_exported_graphs(trace_dir, weights, tmp_path):
+    from policies.shgnn.train import merge_config, train
+
+    out = tmp_path / "graphs"
+    assert (
+        cli_main(["export-graphs", str(trace_dir), "--out", str(out), "--weights", str(weights)])
+        == 0
+    )
+    graphs = load_graph_dir(out)
+    cfg = merge_config({"name": "ft", "train": {"epochs": 2, "batch_size": 2}})
+    model, _, hist, path = train(
+        cfg, tmp_path / "w", log=lambda *_: None, finetune=(graphs, str(weights))
+    )
+    assert path.is_file() and hist[-1]["best_val_mbps"] >= hist[0]["val_mbps"] > 0
+    assert any(p.requires_grad for p in model.parameters())

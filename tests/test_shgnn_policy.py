@@ -86,3 +86,16 @@ def test_robust_picks_nearest_k():
 def test_bad_parameters_are_policy_errors(params):
     with pytest.raises(policies.PolicyError):
         policies.make("shgnn-v1", **params)
+
+
+def test_profile_resolution():
+    cal = cf.params_from_dict({}, "CAL")
+    assert sp.profile_of(cal) == "CAL"
+    assert sp.profile_of(cf.params_from_dict({}, "PHYS")) == "PHYS"
+    assert sp.resolve_name("robust-k30", 30) == sp.robust_table()[30]
+    expect = "cal-stable" if (sp.WEIGHTS_DIR / "cal-stable.pt").is_file() else "stable"
+    assert sp.resolve_name("stable", 30, "CAL") == expect
+    obs = cf.snapshot_observation(cal, 20, 4, 0)
+    d = policies.make("shgnn-v1").decide(obs)
+    ref = policies.make("shgnn-v1", weights=expect).decide(obs)
+    np.testing.assert_array_equal(d.power_w, ref.power_w)

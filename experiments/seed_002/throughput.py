@@ -9,7 +9,8 @@ power of §VI-A).
 
 * Fig. 3 / Fig. 4: CDF over drops (and users) of the per-user / sum throughput, K = 20,
   tau_c = 1e4, tau_p = 10; analysis over ``drops_cdf`` drops, Monte Carlo over the first
-  ``drops_mc`` of them. The hard check compares the deciles of Monte Carlo and analysis on the
+  ``drops_mc`` (PHYS) / ``drops_mc_other`` of them. The hard check compares the deciles of
+  Monte Carlo and analysis on the
   same drops (paired).
 * Fig. 5 / Fig. 6: per-user / sum throughput vs tau_p, K = 10, tau_c in {200, 1e5}. The SINR does
   not depend on tau_c (only the pre-log ``B (1 - tau_p / tau_c)`` does, eq. (19)), so the
@@ -72,7 +73,9 @@ def cdf_data(cfg: Config, profile: str, log: Callable[[str], None]) -> dict:
     """
     cf = _cf()
     K = 20
-    n_mc = cfg.drops_mc if profile in cfg.mc_profiles else 0
+    n_mc = 0
+    if profile in cfg.mc_profiles:
+        n_mc = cfg.drops_mc if profile == "PHYS" else cfg.drops_mc_other
     out: dict[str, dict[str, np.ndarray]] = {}
     for arch in ("space", "ground", "space_ground"):
         combs = ("equal", "lsfd2") if arch == "space_ground" else ("equal",)
@@ -171,7 +174,8 @@ def run_fig3_fig4(repro: Reproduction, cfg: Config, items: list[str], log) -> No
     data = {p: cdf_data(cfg, p, log) for p in cfg.profiles}
     repro.note(
         f"Figs. 3-4: K = 20, tau_c = 1e4, tau_p = 10, full power; analysis over {cfg.drops_cdf} "
-        f"drops, Monte Carlo ({', '.join(cfg.mc_profiles)}) over the first {cfg.drops_mc} drops "
+        f"drops, Monte Carlo ({', '.join(cfg.mc_profiles)}) over the first {cfg.drops_mc} (PHYS) / "
+        f"{cfg.drops_mc_other} (other profiles) drops "
         f"x {cfg.mc_draws} realisations; the MC-vs-analysis check compares the deciles "
         "(10 %..90 %) of the two CDFs on the same drops, relative gap <= 2 %; hard for PHYS "
         "(CAL's ground-only users reach kbit/s rates, where MC is relatively noisy)."

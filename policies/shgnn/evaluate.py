@@ -10,8 +10,9 @@ with ``tau_p = K / 2`` (spec 6.3), ``test_seed = split_seed(data_seed, "test")``
 drops for every method (common random numbers), disjoint from training and validation. Each
 method's decision is scored with the closed form (S8) after the scheduling threshold (44):
 
-* GNN-Stable: weights ``stable`` (trained at K = 30);
-* GNN-Robust: the ``robust-k<K>`` weights (``stable`` at K = 30: same training configuration);
+* GNN-Stable: weights ``stable`` (trained at K = 30; ``cal-stable`` for the CAL profile);
+* GNN-Robust: the ``robust-k<K>`` weights (``stable`` at K = 30: same training configuration;
+  ``cal-`` prefixed for CAL);
 * Algorithm 1: :func:`policies.ao.ao_solve` from full power with the ``ao-v1`` defaults
   (``eps_rel = 1e-4``, ``max_iter = 200``), thresholded at ``eps_s = 1e-3``.
 
@@ -30,7 +31,7 @@ import torch
 
 from policies.shgnn.data import load_dataset, make_params, split_seed
 from policies.shgnn.graph import collate
-from policies.shgnn.policy import load_weights, robust_table
+from policies.shgnn.policy import load_weights, resolve_name, robust_table
 
 #: the data seed of the shipped weights' configs (test split derived from it by name).
 DATA_SEED = 2002
@@ -106,7 +107,8 @@ def table1(
         extra: optional ``{column: weights_name}`` of further models (ablations).
         log: optional progress callable.
     """
-    robust = robust_table()
+    robust = robust_table(profile)
+    stable = resolve_name(stable, 30, profile)
     rows = []
     for k in ks:
         ds = test_set(k, n, profile)
@@ -123,6 +125,7 @@ def table1(
             "full_power_mbps": float((ds.sum_rate_bps(np.ones((n, k))) / 1e6).mean()),
             "ao_scheduled_frac": float((x_ao > 0).mean()),
             "stable_scheduled_frac": float((x_st > 0).mean()),
+            "stable_weights": stable,
         }
         if k in robust:
             x_rb = threshold(gnn_fractions(robust[k], ds))

@@ -12,8 +12,13 @@ package's ``weights/`` directory:
 * ``"stable"``: GNN-Stable (trained at K = 30, tau_p = 15), the default;
 * ``"robust"``: the GNN-Robust model whose training K is nearest the observation's K (the
   Stable model counts as the K = 30 Robust model: its training configuration is the same);
-* any other stem in ``weights/`` (e.g. ``"robust-k20"``, ``"stable-neighbour"``), or a path
-  to a ``.pt`` file with its ``.json`` beside it.
+* ``"robust-k<K>"``: that member of the Robust family (``robust-k30`` is ``stable``);
+* any other stem in ``weights/`` (e.g. ``"stable-neighbour"``), or a path to a ``.pt`` file
+  with its ``.json`` beside it.
+
+Profiles: the models are trained per system profile. On an observation whose parameters
+carry a profile's overrides (``cellfree_uplink.PROFILES``, e.g. CAL) a name resolves to that
+profile's model (``cal-stable``, ``cal-robust-k20``, ...) when it is shipped.
 
 The SAT-UE edge feature (47) has ``2N + 2N^2`` entries, so a model is tied to the satellite
 array size N (any M and K are fine). When the requested model does not match the
@@ -26,6 +31,7 @@ one-line ``ValueError``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -83,16 +89,36 @@ def load_weights(name: str) -> tuple[SHGNN, Normalisation, dict]:
     return _LOADED[key]
 
 
-def robust_table() -> dict[int, str]:
-    """Training K -> weights name for the GNN-Robust family (``robust-k*`` plus ``stable``)."""
+def profile_of(params) -> str:
+    """The system profile (``cellfree_uplink.PROFILES``) whose overrides ``params`` carry."""
+    from emulator.systems import get_system
+
+    for name, overrides in get_system(SYSTEM).PROFILES.items():
+        if overrides and all(getattr(params, k, None) == v for k, v in overrides.items()):
+            return name
+    return "PHYS"
+
+
+def _prefix(profile: str) -> str:
+    return "" if profile == "PHYS" else f"{profile.lower()}-"
+
+
+def robust_table(profile: str = "PHYS") -> dict[int, str]:
+    """Training K -> weights name of the GNN-Robust family of ``profile``.
+
+    The family is ``<prefix>robust-k*`` plus ``<prefix>stable`` (prefix ``""`` for PHYS,
+    ``"cal-"`` for CAL); an explicit ``robust-k<K>`` wins over ``stable`` at the same K.
+    """
+    pre = _prefix(profile)
     table: dict[int, str] = {}
     for js in sorted(WEIGHTS_DIR.glob("*.json")):
-        if js.stem == "stable" or js.stem.startswith("robust-k"):
+        stem = js.stem
+        if stem == f"{pre}stable" or stem.startswith(f"{pre}robust-k"):
             if not js.with_suffix(".pt").is_file():
                 continue
             k = int(json.loads(js.read_text())["config"]["data"]["num_users"])
-            if js.stem.startswith("robust-k") or k not in table:
-                table[k] = js.stem
+            if stem.startswith(f"{pre}robust-k") or k not in table:
+                table[k] = stem
     return table
 
 
@@ -109,15 +135,29 @@ def shipped_for_antennas(num_antennas: int, variant: str) -> str | None:
     return min(found)[1] if found else None
 
 
-def resolve_name(weights: str, num_users: int) -> str:
-    """The concrete weights name for ``weights`` at K users (``"robust"`` picks nearest K)."""
-    if weights != "robust":
+def resolve_name(weights: str, num_users: int, profile: str = "PHYS") -> str:
+    """The concrete weights name for ``weights`` at K users on a ``profile`` observation.
+
+    ``"robust"`` picks the nearest training K; ``"robust-k<K>"`` without its own file is the
+    family member trained at that K (``stable`` at K = 30). For a non-PHYS profile the
+    profile's own model (``cal-<name>``) is used when shipped. Paths are returned unchanged.
+    """
+    if weights.endswith(".pt"):
         return weights
-    table = robust_table()
-    if not table:
-        raise ValueError("no GNN-Robust weights shipped (expected weights/robust-k*.pt)")
-    best = min(table, key=lambda k: (abs(k - num_users), k))
-    return table[best]
+    if weights == "robust":
+        table = robust_table(profile) or robust_table("PHYS")
+        if not table:
+            raise ValueError("no GNN-Robust weights shipped (expected weights/robust-k*.pt)")
+        return table[min(table, key=lambda k: (abs(k - num_users), k))]
+    for prof in dict.fromkeys([profile, "PHYS"]):
+        name = f"{_prefix(prof)}{weights}"
+        if (WEIGHTS_DIR / f"{name}.pt").is_file():
+            return name
+        if re.fullmatch(r"robust-k\d+", weights):
+            k = int(weights[len("robust-k") :])
+            if k in robust_table(prof):
+                return robust_table(prof)[k]
+    return weights  # load_weights raises the one-line "not found" error
 
 
 class SHGNNPolicy:
@@ -154,7 +194,7 @@ class SHGNNPolicy:
             if not robust_table():
                 resolve_name(weights, 0)  # raises the one-line error
         else:
-            load_weights(weights)
+            load_weights(resolve_name(weights, 0))
 
     def power_fraction(self, obs) -> tuple[np.ndarray, dict]:
         """Network output ``x = rho / P_max`` for ``obs`` and timing diagnostics.
@@ -163,7 +203,7 @@ class SHGNNPolicy:
         """
         t0 = time.perf_counter()
         k = int(np.asarray(obs.max_power_w).shape[0])
-        name = resolve_name(self.weights, k)
+        name = resolve_name(self.weights, k, profile_of(obs.params))
         model, norm, _ = load_weights(name)
         substituted = 0.0
         n_ant = int(np.asarray(obs.gbar).shape[1])

@@ -340,7 +340,9 @@ def train(cfg: dict, out_dir: Path | None = None, log=print, finetune=None) -> t
         from policies.shgnn.policy import load_weights
 
         graphs, init = finetune
-        model, norm, _ = load_weights(init)
+        shared, norm, _ = load_weights(init)
+        model = build_model(shared.hyper())  # a trainable copy; the cached one stays frozen
+        model.load_state_dict(shared.state_dict())
         n_val = max(1, len(graphs) // 10)
         if len(graphs) < 2:
             raise ValueError(f"fine-tuning needs >= 2 exported graphs, got {len(graphs)}")
