@@ -693,7 +693,7 @@ def study_runs(root: str | os.PathLike) -> tuple[dict, list]:
     refs = []
     for rec in data.get("runs", []):
         path = Path(root) / rec["rel_dir"]
-        done = rec.get("status") == "complete" and trace_status(path) == "complete"
+        done = trace_status(path) == "complete"  # the trace is the truth (kill-safe)
         error = rec.get("error") or (None if done else f"run {rec.get('status', 'pending')}")
         refs.append(RunRef(rec["policy_id"], int(rec["seed"]), path if done else None, error))
     return data, refs

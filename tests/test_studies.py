@@ -275,3 +275,27 @@ def test_cli_bad_input_is_one_line_exit_2(scenario_file, local_study, tmp_path, 
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err, err
         assert "expected" in err or "unknown" in err, err
+
+
+def test_report_of_a_real_study(local_study, capsys):
+    assert main(["report", str(local_study), "--baseline", "full-power-v1"]) == 0
+    text = (local_study / "report.md").read_text()
+    for p in POLICIES:
+        assert f"| {p} |" in text
+    for label in [
+        "mean sum throughput",
+        "5th-pct user throughput",
+        "Jain fairness",
+        "outage share",
+        "scheduled share",
+        "decision time p50",
+        "decision time p99",
+        "fallbacks",
+        "Paired differences vs `full-power-v1`",
+    ]:
+        assert label in text, label
+    kpis = pd.read_csv(local_study / "kpis.csv")
+    # independent: the mean sum throughput of one run straight from its trace
+    tr = traces.load(local_study / studies.run_rel_dir("random-power-v1", 1))
+    row = kpis[(kpis.policy_id == "random-power-v1") & (kpis.seed == 1)].iloc[0]
+    assert row.sum_throughput_bps == pytest.approx(tr.epochs.sum_rate_bps.mean(), rel=1e-12)
