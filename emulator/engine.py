@@ -372,7 +372,9 @@ class Run:
                 "rng_streams": json.dumps(streams, sort_keys=True),
             }
             t0 = time.perf_counter()
-            packed = self.system.pack(obs) if obs is not None else {}
+            packed = (
+                {} if obs is None else self.system.pack(obs, include_statistics=role == "truth")
+            )
             self._wall_pack += time.perf_counter() - t0
             r.update(traces.encode_arrays(packed))
             rows.append(r)

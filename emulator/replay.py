@@ -224,7 +224,8 @@ def _obs_row(src: Source, k: int, role: str, ci: int, t_s: float, obs, streams: 
         "num_users": 0 if obs is None else len(obs.user_ids),
         "rng_streams": streams,
     }
-    r.update(traces.encode_arrays(src.system.pack(obs) if obs is not None else {}))
+    packed = {} if obs is None else src.system.pack(obs, include_statistics=role == "truth")
+    r.update(traces.encode_arrays(packed))
     return r
 
 

@@ -61,6 +61,6 @@ def stream(seed: int, name: str, *counters: int) -> np.random.Generator:
 
 
 def stream_seed(seed: int, name: str, *counters: int) -> int:
-    """A 63-bit integer derived from the stream (for libraries that want an int seed, e.g. torch)."""
+    """A 63-bit integer derived from the stream (for libraries wanting an int seed: torch)."""
     ss = np.random.SeedSequence(entropy=int(seed), spawn_key=stream_key(name, *counters))
     return int(ss.generate_state(2, dtype=np.uint32).view(np.uint64)[0] & ((1 << 63) - 1))

@@ -13,8 +13,9 @@ Systems register themselves in :mod:`emulator.systems` by name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

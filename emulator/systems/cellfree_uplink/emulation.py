@@ -65,9 +65,7 @@ def upa_frame(nadir_enu, velocity_enu_m_s) -> np.ndarray:
         x = cand - (cand @ z) * z
         x = x / np.linalg.norm(x)
     # y = z x x, written out (np.cross costs ~0.1 ms of validation per call on 3-vectors)
-    y = np.array(
-        [z[1] * x[2] - z[2] * x[1], z[2] * x[0] - z[0] * x[2], z[0] * x[1] - z[1] * x[0]]
-    )
+    y = np.array([z[1] * x[2] - z[2] * x[1], z[2] * x[0] - z[0] * x[2], z[0] * x[1] - z[1] * x[0]])
     return np.vstack([x, y, z])
 
 

@@ -245,15 +245,20 @@ _SCALAR_FIELDS = {
 }
 
 
-def pack(obs: Observation) -> dict[str, np.ndarray]:
+def pack(obs: Observation, include_statistics: bool = False) -> dict[str, np.ndarray]:
     """Compact arrays for the trace's observations table (exact inverse: :func:`unpack`).
 
-    Derived quantities (gbar, R, statistics) are not stored: they are rebuilt from these.
-    Scalars become 0-d arrays.
+    Derived quantities (gbar, R) are not stored: they are rebuilt from these. Scalars become
+    0-d arrays. With ``include_statistics`` (the engine sets it for truth rows) the closed-form
+    statistics are stored too (``stats_*`` arrays), so replay scores without rebuilding them.
     """
     out = {name: np.array(getattr(obs, name), copy=True) for name in _ARRAY_FIELDS}
     for name, dt in _SCALAR_FIELDS.items():
         out[name] = np.array(getattr(obs, name), dtype=dt)
+    if include_statistics:
+        from emulator.systems.cellfree_uplink.statistics import statistics_arrays
+
+        out.update(statistics_arrays(obs))
     return out
 
 
@@ -280,4 +285,9 @@ def unpack(arrays, params: CellFreeParams) -> Observation:
     kw["beta_ap"] = kw["beta_ap"].reshape(-1, k) if k else kw["beta_ap"].reshape(0, 0)
     kw["sat_dir"] = kw["sat_dir"].reshape(k, 3)
     scal = {n: dt(np.asarray(arrays[n]).item()).item() for n, dt in _SCALAR_FIELDS.items()}
-    return Observation(params=params, **kw, **scal)
+    obs = Observation(params=params, **kw, **scal)
+    if "stats_a" in arrays:  # recorded closed-form statistics (truth rows)
+        from emulator.systems.cellfree_uplink.statistics import attach_statistics
+
+        attach_statistics(obs, arrays)
+    return obs

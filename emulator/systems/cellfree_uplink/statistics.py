@@ -191,12 +191,72 @@ def prelog_bps(obs) -> float:
     return obs.params.bandwidth_hz * (1.0 - obs.tau_p / obs.params.tau_c)
 
 
+_CACHE_KEY = "_closed_form_statistics"
+_EQUAL_FIELDS = ("a", "D", "NO")
+_BRANCH_FIELDS = ("mean_s", "mean_g", "var_s", "var_g", "noise_s", "noise_g")
+#: prefix of the statistics arrays inside a packed observation
+STATS_PREFIX = "stats_"
+
+
 def statistics(obs) -> Statistics:
     """Vectorised closed form (S5)-(S8) of one observation (all three architectures).
 
     Cost O(K^2 N^2 + K N^3 + M K^2); the K^2 N^2 part runs as BLAS matrix products of
     [K, N^2] matrices (traces written as inner products of flattened matrices).
+
+    The result is a pure function of the (frozen) observation, so it is memoised on it: the
+    engine scores a truth once and records these statistics with it, and replay re-scores
+    another policy's decisions from the recorded statistics without rebuilding channels.
     """
+    cached = obs.__dict__.get(_CACHE_KEY)
+    if cached is not None:
+        return cached
+    st = _statistics(obs)
+    obs.__dict__[_CACHE_KEY] = st
+    return st
+
+
+def statistics_arrays(obs) -> dict[str, np.ndarray]:
+    """The closed-form statistics of ``obs`` as named arrays (what a truth row records).
+
+    Only what :meth:`Statistics.sinr` needs under the observation's combining mode is kept:
+    (a, D, NO) for equal combining, the per-branch moments for ``lsfd2``.
+    """
+    st = statistics(obs)
+    names = _EQUAL_FIELDS if st.cpu_combining == "equal" else _EQUAL_FIELDS + _BRANCH_FIELDS
+    return {STATS_PREFIX + n: np.array(getattr(st, n), copy=True) for n in names}
+
+
+def attach_statistics(obs, arrays) -> None:
+    """Memoise recorded statistics (``statistics_arrays`` output) on a rebuilt observation."""
+    k = obs.num_users
+    p = obs.params
+    combining = p.cpu_combining if p.architecture == "space_ground" else "equal"
+    get = {n: np.asarray(arrays[STATS_PREFIX + n]) for n in _EQUAL_FIELDS}
+    if combining == "lsfd2":
+        get.update({n: np.asarray(arrays[STATS_PREFIX + n]) for n in _BRANCH_FIELDS})
+    else:  # equal combining reads only (a, D, NO); the branch moments stay empty
+        get.update(
+            {n: np.zeros((k, k) if n.startswith(("mean", "var")) else k) for n in _BRANCH_FIELDS}
+        )
+    obs.__dict__[_CACHE_KEY] = Statistics(
+        a=get["a"].astype(float).reshape(k),
+        D=get["D"].astype(float).reshape(k, k),
+        NO=get["NO"].astype(float).reshape(k),
+        prelog_bps=prelog_bps(obs),
+        max_power_w=np.asarray(obs.max_power_w, dtype=float),
+        cpu_combining=combining,
+        mean_s=get["mean_s"].astype(complex).reshape(k, k),
+        mean_g=get["mean_g"].astype(complex).reshape(k, k),
+        var_s=get["var_s"].astype(float).reshape(k, k),
+        var_g=get["var_g"].astype(float).reshape(k, k),
+        cov_sg=None,
+        noise_s=get["noise_s"].astype(float).reshape(k),
+        noise_g=get["noise_g"].astype(float).reshape(k),
+    )
+
+
+def _statistics(obs) -> Statistics:
     p = obs.params
     k = obs.num_users
     s2a = obs.noise_ap_w
