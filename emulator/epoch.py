@@ -230,12 +230,14 @@ def power_for_users(applied: Applied | None, user_ids: np.ndarray) -> np.ndarray
     if applied is None or getattr(applied.decision, "power_w", None) is None:
         return out
     d = applied.decision
-    index = {int(u): i for i, u in enumerate(np.asarray(d.user_ids))}
-    p = np.asarray(d.power_w, dtype=float)
-    for j, u in enumerate(user_ids):
-        i = index.get(int(u))
-        if i is not None:
-            out[j] = p[i]
+    src = np.asarray(d.user_ids, dtype=np.int64)
+    ids = np.asarray(user_ids, dtype=np.int64)
+    if len(src) == 0 or len(ids) == 0:
+        return out
+    order = np.argsort(src, kind="stable")
+    pos = np.clip(np.searchsorted(src[order], ids), 0, len(src) - 1)
+    hit = src[order][pos] == ids
+    out[hit] = np.asarray(d.power_w, dtype=float)[order[pos[hit]]]
     return out
 
 

@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 import pyarrow.parquet as pq
 
 import traces
@@ -146,6 +148,15 @@ def open_source(trace_dir: str | Path) -> Source:
 
 
 def _read(part: Path, name: str) -> pd.DataFrame:
+    return _read_table(part, name).to_pandas()
+
+
+def _read_records(part: Path, name: str) -> list[dict]:
+    """A part's table as row dicts straight from Arrow (no pandas boxing of every cell)."""
+    return _read_table(part, name).to_pylist()
+
+
+def _read_table(part: Path, name: str) -> pa.Table:
     try:
         table = pq.read_table(part / f"{name}.parquet")
     except (OSError, ValueError) as exc:
@@ -159,7 +170,7 @@ def _read(part: Path, name: str) -> pd.DataFrame:
             f"expected columns {missing} in {str(part)}/{name}.parquet, not found; the trace "
             "was written by another schema, re-run the scenario"
         )
-    return table.to_pandas()
+    return table
 
 
 def _epoch_inputs(src: Source, k: int, obs_rows: list[dict]):
@@ -195,11 +206,13 @@ def _context(epoch_row: dict) -> dict:
     return {c: epoch_row[c] for c in CONTEXT_COLUMNS if c in epoch_row}
 
 
-def _world_events_by_epoch(events: pd.DataFrame) -> dict[int, list[dict]]:
+def _world_events_by_epoch(events: pa.Table) -> dict[int, list[dict]]:
     """World events of a part (no decision events), by epoch, in their recorded order."""
     out: dict[int, list[dict]] = {}
-    ev = events.sort_values("seq", kind="stable")
-    cols = [ev[c].tolist() for c in ("epoch", "t_s", "kind", "sat_id", "user_id", "detail")]
+    ev = events.take(pa.compute.sort_indices(events, [("seq", "ascending")]))
+    cols = [
+        ev.column(c).to_pylist() for c in ("epoch", "t_s", "kind", "sat_id", "user_id", "detail")
+    ]
     for k, t_s, kind, sat_id, user_id, detail in zip(*cols):
         if kind in DECISION_EVENT_KINDS:
             continue
@@ -299,10 +312,9 @@ def replay_trace(
     try:
         for index, part in enumerate(src.parts):
             epochs = _read(part, "epochs").sort_values("epoch", kind="stable")
-            world = _world_events_by_epoch(_read(part, "events"))
-            obs_table = _read(part, "observations")
+            world = _world_events_by_epoch(_read_table(part, "events"))
             by_epoch: dict[int, list[dict]] = {}
-            for r in obs_table.to_dict("records"):
+            for r in _read_records(part, "observations"):
                 by_epoch.setdefault(int(r["epoch"]), []).append(r)
             rows: dict[str, list] = {"epochs": [], "users": [], "observations": [], "wall": []}
             part_events: list[dict] = []

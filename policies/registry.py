@@ -40,7 +40,7 @@ def entries() -> list[Entry]:
 
 
 def entry(policy_id: str) -> Entry:
-    """The registry entry of ``policy_id``; unknown ids raise a did-you-mean :class:`PolicyError`."""
+    """The registry entry of ``policy_id``; unknown ids raise a did-you-mean ``PolicyError``."""
     try:
         return _REGISTRY[policy_id]
     except KeyError:

@@ -46,9 +46,15 @@ def _layout_json(key: tuple) -> str:
 
 def decode_arrays(row: Mapping[str, object]) -> dict[str, np.ndarray]:
     """Inverse of :func:`encode_arrays` for one row (a dict or a pandas Series)."""
-    layout = json.loads(row[LAYOUT_COLUMN])
     out: dict[str, np.ndarray] = {}
-    for name, (dtype, shape) in layout.items():
+    for name, dtype, shape in _parse_layout(row[LAYOUT_COLUMN]):
         buf = row[ARRAY_PREFIX + name]
-        out[name] = np.frombuffer(buf, dtype=np.dtype(dtype)).reshape(shape).copy()
+        out[name] = np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_layout(layout_json: str) -> tuple:
+    """``((name, dtype, shape), ...)`` of a layout cell (a trace repeats few distinct ones)."""
+    layout = json.loads(layout_json)
+    return tuple((name, np.dtype(dt), tuple(shape)) for name, (dt, shape) in layout.items())

@@ -102,6 +102,13 @@ def align(decision: Decision, user_ids) -> Decision:
     """
     ids = np.asarray(user_ids, dtype=np.int64)
     src = np.asarray(decision.user_ids, dtype=np.int64)
+    if src.shape == ids.shape and np.array_equal(src, ids):  # same users: nothing to re-index
+        return Decision(
+            power_w=np.asarray(decision.power_w, dtype=float),
+            scheduled=np.asarray(decision.scheduled, dtype=bool),
+            user_ids=ids,
+            diagnostics=dict(decision.diagnostics),
+        )
     order = np.argsort(src, kind="stable")
     pos = np.searchsorted(src[order], ids)
     pos = np.clip(pos, 0, max(len(src) - 1, 0))

@@ -24,6 +24,7 @@ weighting ("lsfd2", spec §7; not in seed 002).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,6 +228,18 @@ def statistics_arrays(obs) -> dict[str, np.ndarray]:
     return {STATS_PREFIX + n: np.array(getattr(st, n), copy=True) for n in names}
 
 
+@functools.lru_cache(maxsize=64)
+def _empty_branches(k: int) -> dict[str, np.ndarray]:
+    """Zero per-branch moments for K users (shared, read-only: equal combining never reads them)."""
+    out = {}
+    for n in _BRANCH_FIELDS:
+        shape = (k, k) if n.startswith(("mean", "var")) else (k,)
+        z = np.zeros(shape, dtype=complex if n.startswith("mean") else float)
+        z.flags.writeable = False
+        out[n] = z
+    return out
+
+
 def attach_statistics(obs, arrays) -> None:
     """Memoise recorded statistics (``statistics_arrays`` output) on a rebuilt observation."""
     k = obs.num_users
@@ -235,23 +248,21 @@ def attach_statistics(obs, arrays) -> None:
     get = {n: np.asarray(arrays[STATS_PREFIX + n]) for n in _EQUAL_FIELDS}
     if combining == "lsfd2":
         get.update({n: np.asarray(arrays[STATS_PREFIX + n]) for n in _BRANCH_FIELDS})
-    else:  # equal combining reads only (a, D, NO); the branch moments stay empty
-        get.update(
-            {n: np.zeros((k, k) if n.startswith(("mean", "var")) else k) for n in _BRANCH_FIELDS}
-        )
+    else:  # equal combining reads only (a, D, NO); the branch moments stay empty (read-only)
+        get.update(_empty_branches(k))
     obs.__dict__[_CACHE_KEY] = Statistics(
-        a=get["a"].astype(float).reshape(k),
-        D=get["D"].astype(float).reshape(k, k),
-        NO=get["NO"].astype(float).reshape(k),
+        a=get["a"].astype(float, copy=False).reshape(k),
+        D=get["D"].astype(float, copy=False).reshape(k, k),
+        NO=get["NO"].astype(float, copy=False).reshape(k),
         prelog_bps=prelog_bps(obs),
         max_power_w=np.asarray(obs.max_power_w, dtype=float),
         cpu_combining=combining,
-        mean_s=get["mean_s"].astype(complex).reshape(k, k),
-        mean_g=get["mean_g"].astype(complex).reshape(k, k),
-        var_s=get["var_s"].astype(float).reshape(k, k),
-        var_g=get["var_g"].astype(float).reshape(k, k),
+        mean_s=get["mean_s"].astype(complex, copy=False).reshape(k, k),
+        mean_g=get["mean_g"].astype(complex, copy=False).reshape(k, k),
+        var_s=get["var_s"].astype(float, copy=False).reshape(k, k),
+        var_g=get["var_g"].astype(float, copy=False).reshape(k, k),
         cov_sg=None,
-        noise_s=get["noise_s"].astype(float).reshape(k),
+        noise_s=get["noise_s"].astype(float, copy=False).reshape(k),
         noise_g=get["noise_g"].astype(float).reshape(k),
     )
 
