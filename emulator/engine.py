@@ -388,12 +388,16 @@ class Run:
     def _flush(self, k: int) -> None:
         """Hand the finished part to the writer thread (at most one part in flight).
 
-        The rows are built here, in the timeline's thread; the writer thread only serialises
-        them (Parquet, fsync, atomic rename, then the manifest), so the bytes do not depend
-        on the thread and the timeline does not wait for the disk.
+        The rows are built and converted to Arrow here, in the timeline's thread (Python work
+        that holds the GIL: in the writer thread it would only stall the timeline); the
+        writer thread encodes Parquet, fsyncs and renames (native code, GIL released), so the
+        bytes do not depend on the thread and the timeline does not wait for the disk.
         """
+        from traces.writer import part_tables
+
         tables = dict(self._rows)
         tables["events"] = self._part_events
+        tables = part_tables(tables)
         carry = {
             "next_epoch": k + 1,
             "next_seq": self.next_seq,

@@ -61,7 +61,7 @@ from emulator.epoch import (
 )
 from emulator.systems import get_system
 from traces.errors import TraceError
-from traces.reader import part_dirs
+from traces.reader import part_dirs, read_part_table
 
 #: event kinds written by ``run_epoch`` (everything else in ``events`` is a world event).
 DECISION_EVENT_KINDS = frozenset({"decision", "decision_applied", "fallback", "fallback_failed"})
@@ -157,20 +157,7 @@ def _read_records(part: Path, name: str) -> list[dict]:
 
 
 def _read_table(part: Path, name: str) -> pa.Table:
-    try:
-        table = pq.read_table(part / f"{name}.parquet")
-    except (OSError, ValueError) as exc:
-        raise TraceError(
-            f"expected a readable Parquet file {str(part)}/{name}.parquet, got "
-            f"{' '.join(str(exc).split())[:120]}; the trace is corrupt"
-        ) from None
-    missing = [c for c in traces.TABLES[name] if c not in table.column_names]
-    if missing:
-        raise TraceError(
-            f"expected columns {missing} in {str(part)}/{name}.parquet, not found; the trace "
-            "was written by another schema, re-run the scenario"
-        )
-    return table
+    return read_part_table(part, name)
 
 
 def _epoch_inputs(src: Source, k: int, obs_rows: list[dict]):
@@ -184,8 +171,9 @@ def _epoch_inputs(src: Source, k: int, obs_rows: list[dict]):
         )
     try:
         obs = _unpack(src, dec_rows[0])
-        truths = [
-            Truth(ci=int(r["ci"]), t_s=float(r["t_s"]), obs=_unpack(src, r)) for r in truth_rows
+        truths = [  # truths are only scored (read), never handed to a policy: no copies
+            Truth(ci=int(r["ci"]), t_s=float(r["t_s"]), obs=_unpack(src, r, copy=False))
+            for r in truth_rows
         ]
     except (KeyError, ValueError) as exc:
         raise TraceError(
@@ -196,10 +184,10 @@ def _epoch_inputs(src: Source, k: int, obs_rows: list[dict]):
     return obs, truths, dec_rows[0], truth_rows
 
 
-def _unpack(src: Source, row: dict):
+def _unpack(src: Source, row: dict, copy: bool = True):
     if int(row["num_users"]) == 0:
         return None
-    return src.system.unpack(traces.decode_arrays(row), src.params)
+    return src.system.unpack(traces.decode_arrays(row, copy=copy), src.params)
 
 
 def _context(epoch_row: dict) -> dict:
@@ -311,14 +299,14 @@ def replay_trace(
     t_start = time.perf_counter()
     try:
         for index, part in enumerate(src.parts):
-            epochs = _read(part, "epochs").sort_values("epoch", kind="stable")
+            epochs = sorted(_read_records(part, "epochs"), key=lambda r: r["epoch"])
             world = _world_events_by_epoch(_read_table(part, "events"))
             by_epoch: dict[int, list[dict]] = {}
             for r in _read_records(part, "observations"):
                 by_epoch.setdefault(int(r["epoch"]), []).append(r)
             rows: dict[str, list] = {"epochs": [], "users": [], "observations": [], "wall": []}
             part_events: list[dict] = []
-            for erow in epochs.to_dict("records"):
+            for erow in epochs:
                 k = int(erow["epoch"])
                 t0 = time.perf_counter()
                 obs, truths, dec_row, truth_rows = _epoch_inputs(src, k, by_epoch.get(k, []))
@@ -371,6 +359,7 @@ def replay_trace(
                     bar.update(1)
             tables = dict(rows)
             tables["events"] = part_events
+            tables = traces.writer.part_tables(tables)  # here, not in the writer thread (GIL)
             part_carry = {
                 "next_epoch": epochs_done,
                 "next_seq": seq,

@@ -44,12 +44,18 @@ def _layout_json(key: tuple) -> str:
     return json.dumps(layout, sort_keys=True, separators=(",", ":"))
 
 
-def decode_arrays(row: Mapping[str, object]) -> dict[str, np.ndarray]:
-    """Inverse of :func:`encode_arrays` for one row (a dict or a pandas Series)."""
+def decode_arrays(row: Mapping[str, object], copy: bool = True) -> dict[str, np.ndarray]:
+    """Inverse of :func:`encode_arrays` for one row (a dict or a pandas Series).
+
+    Args:
+        row: the row's cells.
+        copy: writable copies (default); ``False`` gives read-only views of the cells' bytes
+            (no copy), for callers that only read them.
+    """
     out: dict[str, np.ndarray] = {}
     for name, dtype, shape in _parse_layout(row[LAYOUT_COLUMN]):
-        buf = row[ARRAY_PREFIX + name]
-        out[name] = np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
+        a = np.frombuffer(row[ARRAY_PREFIX + name], dtype=dtype).reshape(shape)
+        out[name] = a.copy() if copy else a
     return out
 
 

@@ -88,34 +88,45 @@ def part_dirs(root: Path) -> list[Path]:
     return [p for _, p in found]
 
 
+def read_part_table(part: str | Path, name: str) -> pa.Table:
+    """Table ``name`` of one part folder, as Arrow, checked against the schema.
+
+    Read with ``ParquetFile(..., memory_map=True).read(use_threads=False)``: for the small
+    per-part files of a trace this is several times faster than ``pq.read_table`` (no
+    dataset discovery, no thread-pool hand-off).
+
+    Raises:
+        TraceError: missing or unreadable file, or columns of another schema (one line).
+    """
+    f = Path(part) / f"{name}.parquet"
+    if not f.is_file():
+        raise TraceError(
+            f"expected {f.name} in {str(Path(part))!r}, found none; the part is incomplete, "
+            "the trace is corrupt"
+        )
+    try:
+        t = pq.ParquetFile(f, memory_map=True).read(use_threads=False)
+    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+        raise TraceError(
+            f"expected a Parquet file at {str(f)!r}, got an unreadable one "
+            f"({' '.join(str(exc).split())[:120]}); the trace is corrupt"
+        ) from None
+    have = set(t.schema.names)
+    missing = [c for c in TABLES[name] if c not in have]
+    if missing:
+        raise TraceError(
+            f"expected columns {missing} in {str(f)!r}, not found; "
+            "the trace was written by another schema, re-run the scenario"
+        )
+    return t
+
+
 def read_table(root: str | Path, name: str) -> pd.DataFrame:
     """Concatenate table ``name`` over all complete parts of a trace (validated)."""
     root = Path(root)
     if name not in TABLES:
         raise TraceError(f"expected a table in {sorted(TABLES)}, got {name!r}")
-    tables = []
-    for p in part_dirs(root):
-        f = p / f"{name}.parquet"
-        if not f.is_file():
-            raise TraceError(
-                f"expected {f.name} in {str(p)!r}, found none; the part is incomplete, "
-                "the trace is corrupt"
-            )
-        try:
-            t = pq.read_table(f)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise TraceError(
-                f"expected a Parquet file at {str(f)!r}, got an unreadable one "
-                f"({' '.join(str(exc).split())[:120]}); the trace is corrupt"
-            ) from None
-        missing = [c for c in TABLES[name] if c not in t.column_names]
-        if missing:
-            raise TraceError(
-                f"expected columns {missing} in {str(f)!r}, not found; "
-                "the trace was written by another schema, re-run the scenario"
-            )
-        if t.num_rows:
-            tables.append(t)
+    tables = [t for t in (read_part_table(p, name) for p in part_dirs(root)) if t.num_rows]
     if not tables:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
     try:
