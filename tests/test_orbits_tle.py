@@ -112,8 +112,10 @@ def test_non_numeric_field():
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.tle"
     path.write_text("\n  \n")
-    with pytest.raises(TLEError, match="empty.tle: expected at least one"):
+    with pytest.raises(TLEError, match="empty.tle: expected at least one") as info:
         load_tle(path)
+    # no line to blame: line_number 0 (documented), and the message says what was found
+    assert info.value.line_number == 0 and ", got " in str(info.value)
     with pytest.raises(TLEError, match="expected at least one"):
         load_tle("")
 

@@ -118,6 +118,12 @@ def test_single_epoch_reexecution_matches_every_recorded_epoch(source, capsys):
     assert main(["replay", str(source), "--epoch", "5"]) == 0
     text = capsys.readouterr().out
     assert "identical to the recording: yes" in text and "sum_rate_bps" in text
+    # the recorded policy named explicitly: the same; another policy: its own decision
+    assert main(["replay", str(source), "--epoch", "5", "--policy", "random-power-v1"]) == 0
+    assert "identical to the recording: yes" in capsys.readouterr().out
+    assert main(["replay", str(source), "--epoch", "5", "--policy", "full-power-v1"]) == 0
+    text = capsys.readouterr().out
+    assert "re-executed full-power-v1" in text and "identical to the recording: no" in text
 
 
 def test_replay_other_policy_same_inputs_and_independent_kpis(source, tmp_path):
