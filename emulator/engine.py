@@ -90,11 +90,12 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def default_run_dir(scenario: Scenario) -> Path:
-    """``<output.dir>/<scenario>-<policy>-<seed>-<UTC time>`` (suffixed if it exists)."""
+def default_run_dir(scenario: Scenario, tag: str = "") -> Path:
+    """``<output.dir>/<scenario>-<policy>-<seed>[-<tag>]-<UTC time>`` (suffixed if it exists)."""
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    tag = f"-{tag}" if tag else ""
     base = Path(scenario.output.dir) / (
-        f"{scenario.name}-{scenario.policy.id}-{scenario.seed}-{stamp}"
+        f"{scenario.name}-{scenario.policy.id}-{scenario.seed}{tag}-{stamp}"
     )
     path, n = base, 1
     while path.exists():

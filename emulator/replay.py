@@ -274,7 +274,7 @@ def replay_trace(
         TraceError: bad source trace (see :func:`open_source`).
         policies.PolicyError: unknown policy id, or one for another system.
     """
-    from emulator.engine import build_policies, package_versions
+    from emulator.engine import build_policies, default_run_dir, package_versions
 
     src = open_source(trace_dir)
     scenario = _replay_scenario(src, policy_id)
@@ -282,7 +282,7 @@ def replay_trace(
     policy, fallback = build_policies(scenario)
     settings = EpochSettings.from_scenario(scenario)
 
-    root = Path(out_dir) if out_dir is not None else _default_out(scenario)
+    root = Path(out_dir) if out_dir is not None else default_run_dir(scenario, "replay")
     writer = traces.TraceWriter(root)
     manifest = _replay_manifest(src, scenario, policy, package_versions())
     writer.create(manifest)
@@ -431,18 +431,6 @@ def _check_policy_system(scenario) -> None:
             f"{scenario.system.name!r}; choose a policy for {scenario.system.name!r} "
             "(see `run_emulation.py policies`)"
         )
-
-
-def _default_out(scenario) -> Path:
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(scenario.output.dir) / (
-        f"{scenario.name}-{scenario.policy.id}-{scenario.seed}-replay-{stamp}"
-    )
-    path, n = base, 1
-    while path.exists():
-        path = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return path
 
 
 def _replay_manifest(src: Source, scenario, policy, versions: dict) -> dict:
