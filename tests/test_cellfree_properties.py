@@ -77,6 +77,34 @@ def test_p4_orthogonal_pilots_mean_is_los_product(obs):
     assert (st.mean_g[off] == 0).all()
 
 
+@pytest.mark.parametrize("comb", ["equal", "lsfd2"])
+@pytest.mark.parametrize("arch", cf.ARCHITECTURES)
+def test_pilot_contamination_hurts_only_the_co_pilot_users(obs, arch, comb):
+    """Same tau_p = K (same pilot energy and pre-log), orthogonal pilots vs users 1 and 4
+    sharing one: the two co-pilot users lose SINR (their estimates are contaminated and their
+    interference becomes coherent); every other user's SINR is unchanged, because its
+    estimate and the statistics of the channels it sees are unchanged (spec §2.3, Lemma 1)."""
+    k = obs.num_users
+    base = replace(
+        obs,
+        params=replace(obs.params, architecture=arch, cpu_combining=comb, tau_p=k),
+        pilot_index=np.arange(k, dtype=np.int64),
+    )
+    shared_index = np.arange(k, dtype=np.int64)
+    shared_index[4] = 1
+    shared = replace(base, pilot_index=shared_index)
+    assert shared.pilot_sharing[1, 4] and not base.pilot_sharing[1, 4]
+    rho = base.max_power_w
+    s0 = cf.statistics(base).sinr(rho)
+    s1 = cf.statistics(shared).sinr(rho)
+    co = np.isin(np.arange(k), [1, 4])
+    assert (s1[co] < s0[co] * (1 - 1e-6)).all(), (s0[co], s1[co])
+    np.testing.assert_allclose(s1[~co], s0[~co], rtol=1e-10)
+    # the slow oracle agrees on the contaminated case
+    if comb == "equal":
+        np.testing.assert_allclose(s1, loop_sinr(shared, rho), rtol=1e-9)
+
+
 def test_p5_reductions(obs):
     rho = _rho(obs)
     no_sat = replace(obs, beta_sat=np.zeros(obs.num_users))
