@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import traces
@@ -147,17 +147,9 @@ def open_source(trace_dir: str | Path) -> Source:
     return Source(path, manifest, scenario, system, system_params(scenario), parts)
 
 
-def _read(part: Path, name: str) -> pd.DataFrame:
-    return _read_table(part, name).to_pandas()
-
-
 def _read_records(part: Path, name: str) -> list[dict]:
     """A part's table as row dicts straight from Arrow (no pandas boxing of every cell)."""
-    return _read_table(part, name).to_pylist()
-
-
-def _read_table(part: Path, name: str) -> pa.Table:
-    return read_part_table(part, name)
+    return read_part_table(part, name).to_pylist()
 
 
 def _epoch_inputs(src: Source, k: int, obs_rows: list[dict]):
@@ -197,7 +189,7 @@ def _context(epoch_row: dict) -> dict:
 def _world_events_by_epoch(events: pa.Table) -> dict[int, list[dict]]:
     """World events of a part (no decision events), by epoch, in their recorded order."""
     out: dict[int, list[dict]] = {}
-    ev = events.take(pa.compute.sort_indices(events, [("seq", "ascending")]))
+    ev = events.take(pc.sort_indices(events, [("seq", "ascending")]))
     cols = [
         ev.column(c).to_pylist() for c in ("epoch", "t_s", "kind", "sat_id", "user_id", "detail")
     ]
@@ -300,7 +292,7 @@ def replay_trace(
     try:
         for index, part in enumerate(src.parts):
             epochs = sorted(_read_records(part, "epochs"), key=lambda r: r["epoch"])
-            world = _world_events_by_epoch(_read_table(part, "events"))
+            world = _world_events_by_epoch(read_part_table(part, "events"))
             by_epoch: dict[int, list[dict]] = {}
             for r in _read_records(part, "observations"):
                 by_epoch.setdefault(int(r["epoch"]), []).append(r)
@@ -639,8 +631,7 @@ def _read_epoch_observations(src: Source, epoch: int) -> list[dict]:
         table = pq.read_table(part / "epochs.parquet", columns=["epoch"])
         ks = table.column("epoch").to_numpy()
         if len(ks) and ks.min() <= epoch <= ks.max():
-            obs = _read(part, "observations")
-            return obs[obs["epoch"] == epoch].to_dict("records")
+            return [r for r in _read_records(part, "observations") if r["epoch"] == epoch]
     return []
 
 

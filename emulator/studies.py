@@ -445,7 +445,7 @@ def warm_up(study: Study, runner: str = DEFAULT_RUNNER) -> None:
 
 
 def _local_backend(
-    study: Study, todo: list[RunSpec], workers: int, runner: str, on_result: Callable
+    study: Study, to_run: list[RunSpec], workers: int, runner: str, on_result: Callable
 ) -> None:
     ctx = _pool_context()
     if ctx.get_start_method() == "fork":
@@ -453,7 +453,7 @@ def _local_backend(
     elif ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload([runner.split(":")[0], "traces"])
     attempts: dict[str, int] = {}
-    queue = list(todo)
+    queue = list(to_run)
     breaks = 0  # pools broken so far; after two, every run left gets a pool of its own
     while queue:
         isolate = breaks >= 2
@@ -523,7 +523,7 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
 
 def _ray_backend(
     study: Study,
-    todo: list[RunSpec],
+    to_run: list[RunSpec],
     workers: int,
     runner: str,
     on_result: Callable,
@@ -565,7 +565,7 @@ def _ray_backend(
         started_here = True
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(execute_run)
-        pending = {task.remote(*_run_args(study, s, runner)): s for s in todo}
+        pending = {task.remote(*_run_args(study, s, runner)): s for s in to_run}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             ref = done[0]
@@ -634,7 +634,7 @@ def run_study(
             shutil.copyfile(study.scenario_path, target)
 
     results: dict[str, RunResult] = {}
-    todo: list[RunSpec] = []
+    to_run: list[RunSpec] = []
     for spec in study.runs:
         status = trace_status(study.run_dir(spec))
         if status == "complete":
@@ -643,7 +643,7 @@ def run_study(
             )
         else:
             results[spec.key] = RunResult(spec.policy_id, spec.seed, spec.rel_dir, "pending")
-            todo.append(spec)
+            to_run.append(spec)
     _write_manifest(study, results, backend, created, "running")
 
     from tqdm import tqdm
@@ -651,7 +651,7 @@ def run_study(
     tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from here
     bar = tqdm(
         total=len(study.runs),
-        initial=len(study.runs) - len(todo),
+        initial=len(study.runs) - len(to_run),
         desc="study",
         unit="run",
         disable=not progress,
@@ -670,12 +670,12 @@ def run_study(
         bar.update(1)
 
     try:
-        if todo:
-            n = min(workers, len(todo))
+        if to_run:
+            n = min(workers, len(to_run))
             if backend == "local":
-                _local_backend(study, todo, n, runner, on_result)
+                _local_backend(study, to_run, n, runner, on_result)
             else:
-                _ray_backend(study, todo, n, runner, on_result, ray_address)
+                _ray_backend(study, to_run, n, runner, on_result, ray_address)
     finally:
         bar.close()
     ordered = [results[spec.key] for spec in study.runs]
