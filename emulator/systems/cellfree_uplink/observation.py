@@ -245,10 +245,6 @@ _SCALAR_FIELDS = {
 }
 
 
-#: Python type each scalar field is read back as (``np.int64`` -> int, ``np.float64`` -> float).
-_SCALAR_CAST = {np.int64: int, np.float64: float}
-
-
 def pack(obs: Observation, include_statistics: bool = False) -> dict[str, np.ndarray]:
     """Compact arrays for the trace's observations table (exact inverse: :func:`unpack`).
 
@@ -288,7 +284,7 @@ def unpack(arrays, params: CellFreeParams) -> Observation:
     k = kw["beta_sat"].shape[0]
     kw["beta_ap"] = kw["beta_ap"].reshape(-1, k) if k else kw["beta_ap"].reshape(0, 0)
     kw["sat_dir"] = kw["sat_dir"].reshape(k, 3)
-    scal = {n: _SCALAR_CAST[dt](np.asarray(arrays[n]).item()) for n, dt in _SCALAR_FIELDS.items()}
+    scal = {n: np.asarray(arrays[n], dtype=dt).item() for n, dt in _SCALAR_FIELDS.items()}
     obs = Observation(params=params, **kw, **scal)
     if "stats_a" in arrays:  # recorded closed-form statistics (truth rows)
         from emulator.systems.cellfree_uplink.statistics import attach_statistics

@@ -263,7 +263,7 @@ def attach_statistics(obs, arrays) -> None:
         var_g=get["var_g"].astype(float, copy=False).reshape(k, k),
         cov_sg=None,
         noise_s=get["noise_s"].astype(float, copy=False).reshape(k),
-        noise_g=get["noise_g"].astype(float).reshape(k),
+        noise_g=get["noise_g"].astype(float, copy=False).reshape(k),
     )
 
 
